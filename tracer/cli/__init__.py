@@ -1,7 +1,64 @@
-"""Command line: `tracer <command> ...`. Filled in by the observer-core work."""
+"""Command line: `tracer <command> [options]`.
+
+Each subcommand is a class in its own module with `prepare_parser(parser)` and
+`run(args) -> exit status`. Errors that are the user's to fix (a missing script, a bad log)
+are `TracerError`s: one line on stderr, prefixed "tracer: error:", and their exit code; never a
+traceback from our internals.
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from typing import Any
 
-def main(argv: list[str] | None = None) -> object:
-    raise SystemExit("tracer: not built yet")
+from tracer._version import __version__
+from tracer.exceptions import TracerError
+
+
+def _commands() -> dict[str, Any]:
+    from tracer.cli.debug import DebugCommand
+    from tracer.cli.export import ExportCommand
+    from tracer.cli.run import RunCommand
+
+    return {"run": RunCommand, "export": ExportCommand, "debug": DebugCommand}
+
+
+def build_parser(commands: dict[str, Any]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracer",
+        description="Automatic data lineage for pandas / numpy / scikit-learn pipelines.",
+    )
+    parser.add_argument("--version", action="version", version=f"tracer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, cls in commands.items():
+        doc = (cls.__doc__ or "").strip().splitlines()
+        p = sub.add_parser(name, help=doc[0] if doc else None, description=cls.__doc__)
+        cls.prepare_parser(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of `tracer` and `python -m tracer`; returns what to pass to sys.exit()."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = _commands()
+    if argv and argv[0] == "run":
+        # `run` takes the script's own arguments verbatim: split them off before argparse.
+        from tracer.cli.run import split_run_args
+
+        own, target = split_run_args(argv[1:])
+        parser = build_parser(commands)
+        args = parser.parse_args(["run", *own])
+        args.target = target
+    else:
+        parser = build_parser(commands)
+        args = parser.parse_args(argv)
+    command = commands[args.command]()
+    try:
+        return command.run(args)
+    except TracerError as exc:
+        sys.stderr.write(f"tracer: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("tracer: interrupted\n")
+        return 130

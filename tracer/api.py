@@ -1,0 +1,257 @@
+"""The in-process API: `Tracer`, `trace()` and the start used by `import tracer.auto`.
+
+One Tracer owns the process-wide hook at a time (sys.setprofile and a sys.monitoring tool id
+are global): starting a second one while the first runs is an error, not a silent nesting.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import platform
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from tracer._version import __version__
+from tracer.exceptions import TracerError
+
+_active: Tracer | None = None
+_active_lock = threading.Lock()
+
+HOME_ENV = "TRACER_HOME"  # where the store lives; default: ./.tracer
+
+
+def tracer_home(home: str | None = None) -> str:
+    """The store directory: `home`, else $TRACER_HOME, else .tracer in the working directory."""
+    return os.path.abspath(home or os.environ.get(HOME_ENV) or ".tracer")
+
+
+def default_log_path(script: str | None, home: str | None = None) -> str:
+    """`.tracer/runs/<UTC time>-<script>.tlog`; never overwrites an existing log."""
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
+    stem = os.path.splitext(os.path.basename(script or "python"))[0] or "python"
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
+    runs = os.path.join(tracer_home(home), "runs")
+    path = os.path.join(runs, f"{stamp}-{stem}.tlog")
+    n = 1
+    while os.path.exists(path):
+        n += 1
+        path = os.path.join(runs, f"{stamp}-{stem}-{n}.tlog")
+    return path
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+def _library_versions() -> dict[str, str]:
+    out = {}
+    for name in ("pandas", "numpy", "sklearn", "joblib", "msgpack"):
+        mod = sys.modules.get(name)
+        version = getattr(mod, "__version__", None)
+        if isinstance(version, str):
+            out[name] = version
+    return out
+
+
+class Tracer:
+    """Trace this process's data operations into a log.
+
+    >>> with tracer.trace(log="run.tlog"):
+    ...     df = pd.read_csv("data.csv").dropna()
+    """
+
+    def __init__(
+        self,
+        log: str | os.PathLike[str] | None = None,
+        *,
+        backend: str | None = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        rows_full: bool = False,
+        values: bool = False,
+        script: str | None = None,
+        argv: Sequence[str] | None = None,
+        home: str | None = None,
+    ) -> None:
+        self.script = script if script is not None else (sys.argv[0] if sys.argv else None)
+        self.log_path = os.path.abspath(os.fspath(log)) if log else default_log_path(self.script, home)
+        self.backend_request = backend
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
+        self.rows_full = rows_full
+        self.values = values
+        self.argv = list(argv) if argv is not None else list(sys.argv)
+        self.run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
+        self.running = False
+        self.detached = False
+        self.backend: Any = None
+        self.backend_name: str | None = None
+        self.backend_reasons: list[str] = []
+        self._started = 0.0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> Tracer:
+        global _active
+        from tracer.catalog import Catalog
+        from tracer.events.format import Kind
+        from tracer.events.writer import LogWriter
+        from tracer.hooks.dispatch import Dispatcher
+        from tracer.hooks.select import choose_backend, make_backend
+        from tracer.hooks.usercode import UserCode
+        from tracer.recorder import Recorder
+
+        with _active_lock:
+            if _active is not None:
+                raise TracerError(f"tracer is already running (log: {_active.log_path})")
+            _active = self
+        try:
+            choice = choose_backend(self.backend_request)
+            self.backend_name, self.backend_reasons = choice.name, choice.reasons
+            self.writer = LogWriter(self.log_path)
+            self._started = time.time()
+            self.writer.record([Kind.HEADER, self._header()])
+            self.writer.flush()
+            self.catalog = Catalog()
+            self.recorder = Recorder(
+                self.writer, rows_full=self.rows_full, values=self.values,
+                defaults=self.catalog.defaults,
+            )
+            self.is_user = UserCode(self.include, self.exclude)
+            self.dispatcher = Dispatcher(
+                self.recorder, self.catalog.wrapper_codes, self.is_user, self._give_up
+            )
+            self.catalog.install()
+            self.backend = make_backend(choice.name, self.catalog, self.dispatcher, self.is_user)
+            self.backend.start()
+            self.running = True
+        except BaseException:
+            with _active_lock:
+                _active = None
+            raise
+        return self
+
+    def stop(
+        self,
+        status: str = "ok",
+        exit_code: int | None = 0,
+        error: str | None = None,
+    ) -> None:
+        """Detach, close what is open, and write the trailer. Idempotent."""
+        global _active
+        if not self.running:
+            return
+        self.running = False
+        from tracer.events.format import Kind
+
+        try:
+            if self.backend is not None and not self.detached:
+                self.backend.stop()
+            self.catalog.uninstall()
+            self.recorder.close()
+            for message in self.catalog.errors:
+                self.recorder.internal_error("catalog", RuntimeError(message))
+            ended = time.time()
+            trailer = {
+                "ended": _iso(ended),
+                "duration_s": round(ended - self._started, 6),
+                "status": status,
+                "exit_code": exit_code,
+                "error": error,
+                "counts": dict(self.recorder.counts),
+                "libraries": _library_versions(),
+                "detached": self.detached,
+            }
+            self.writer.record([Kind.TRAILER, trailer])
+        finally:
+            self.writer.close()
+            with _active_lock:
+                if _active is self:
+                    _active = None
+
+    def _give_up(self) -> None:
+        """Too many internal errors: stop observing, keep the log (the dispatcher said so)."""
+        if self.backend is not None and not self.detached:
+            self.detached = True
+            self.backend.stop()
+
+    def _header(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "tracer_version": __version__,
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "backend": self.backend_name,
+            "backend_reasons": self.backend_reasons,
+            "script": os.path.abspath(self.script) if self.script and os.path.exists(self.script) else self.script,
+            "argv": self.argv,
+            "cwd": os.getcwd(),
+            "started": _iso(self._started),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "options": {"rows_full": self.rows_full, "values": self.values,
+                        "include": list(self.include), "exclude": list(self.exclude)},
+        }
+
+    def __enter__(self) -> Tracer:
+        return self.start()
+
+    def __exit__(self, etype: Any, exc: Any, tb: Any) -> None:
+        if exc is None:
+            self.stop()
+        else:
+            self.stop("error", None, f"{etype.__name__}: {exc}")
+
+
+@contextmanager
+def trace(log: str | os.PathLike[str] | None = None, **options: Any) -> Iterator[Tracer]:
+    """Trace the block: `with tracer.trace(log="run.tlog") as t: ...`."""
+    t = Tracer(log, **options)
+    with t:
+        yield t
+
+
+# -- import tracer.auto ----------------------------------------------------------------------------
+
+_auto: Tracer | None = None
+_uncaught: list[BaseException] = []
+
+
+def start_auto() -> Tracer | None:
+    """Trace the rest of this process; the log is completed at exit. Idempotent."""
+    global _auto
+    if _auto is not None or _active is not None:
+        return _auto
+    _auto = Tracer(os.environ.get("TRACER_LOG") or None)
+    _auto.start()
+    previous = sys.excepthook
+
+    def excepthook(etype: Any, value: Any, tb: Any) -> None:
+        _uncaught.append(value)
+        previous(etype, value, tb)
+
+    sys.excepthook = excepthook
+    atexit.register(_stop_auto)
+    return _auto
+
+
+def _stop_auto() -> None:
+    if _auto is None or not _auto.running:
+        return
+    if _uncaught:
+        exc = _uncaught[-1]
+        _auto.stop("error", 1, f"{type(exc).__name__}: {exc}")
+    else:
+        _auto.stop("ok", None)
+    sys.stderr.write(f"tracer: log written to {_auto.log_path}\n")

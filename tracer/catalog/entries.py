@@ -1,0 +1,56 @@
+"""What a catalog entry says about one watched callable.
+
+An entry is declarative: the op name it records, its role, which parameters carry data or
+paths, and (for a few entries) a `namer` that picks the op name from the bound arguments, for
+example `df[mask]` is a "filter" while `df[["a", "b"]]` is "select_columns".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+# Roles. They decide what the recorder does with inputs and outputs.
+READ = "read"  # reads a file: output is a new node linked to the file
+WRITE = "write"  # writes a file: the data input is linked to the file
+TRANSFORM = "transform"  # inputs -> new output objects
+MUTATE = "mutate"  # changes `target` in place: its output is a new version of the same object
+CONSTRUCT = "construct"  # __init__: the output is `self`
+FIT = "fit"  # estimator.fit: the output is a new version of the estimator (a model node)
+MODEL = "model"  # predict/transform/score with an estimator: inputs include the model
+
+Namer = Callable[[Mapping[str, object]], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One watched callable. `name` is the short op name shown to users (seed vocabulary)."""
+
+    name: str
+    qualname: str
+    role: str = TRANSFORM
+    # Parameters that can name a file (a path, a PathLike or an open file object).
+    path_params: tuple[str, ...] = ()
+    # For MUTATE: how to find the mutated object from the bound arguments:
+    # "self", or "self.obj" for pandas indexers (df.loc[...] = ...).
+    target: str = "self"
+    # Picks the op name from the bound arguments; returning None means "do not record".
+    namer: Namer | None = None
+    # Mutates its target only when this bound argument is True (pandas' inplace=True).
+    inplace_param: str | None = None
+    # A C callable: its arguments come from the caller's bytecode, not from a frame.
+    c_callable: bool = False
+    file_format: str | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def op_name(self, args: Mapping[str, object]) -> str | None:
+        if self.namer is None:
+            return self.name
+        return self.namer(args)
+
+    def mutates(self, args: Mapping[str, object]) -> bool:
+        if self.role == MUTATE or self.role == FIT:
+            return True
+        if self.inplace_param is not None:
+            return args.get(self.inplace_param) is True
+        return False

@@ -1,0 +1,42 @@
+"""Catalog entries for numpy's file functions.
+
+`np.save` and friends are C dispatchers in front of a Python implementation: the
+implementation's frame is watched, and since the dispatcher adds no frame its caller is the
+user's frame. `np.fromfile` and `ndarray.tofile` are C all the way: their arguments come from
+the caller's bytecode (see hooks/callargs.py).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator
+from typing import Any
+
+from tracer.catalog.entries import READ, WRITE, Entry
+
+PATH_PARAMS = ("file", "fname", "filename", "fid", "path")
+
+PYTHON_FUNCTIONS = {
+    "save": (WRITE, "npy"),
+    "savez": (WRITE, "npz"),
+    "savez_compressed": (WRITE, "npz"),
+    "savetxt": (WRITE, "txt"),
+    "load": (READ, None),
+    "loadtxt": (READ, "txt"),
+    "genfromtxt": (READ, "txt"),
+}
+
+
+def provide(np: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
+    for name, (role, fmt) in PYTHON_FUNCTIONS.items():
+        fn = getattr(np, name, None)
+        if fn is not None:
+            yield fn, Entry(f"np.{name}", f"numpy.{name}", role, PATH_PARAMS, file_format=fmt)
+    fromfile = getattr(np, "fromfile", None)
+    if fromfile is not None:
+        yield fromfile, Entry("np.fromfile", "numpy.fromfile", READ, ("0",), c_callable=True,
+                              file_format="bin")
+    yield (np.ndarray, "tofile"), Entry(
+        "np.tofile", "numpy.ndarray.tofile", WRITE, ("0",), c_callable=True, file_format="bin",
+        extra={"bound": True},
+    )

@@ -1,0 +1,81 @@
+"""Tell the catalog when a watched library has finished importing, without patching it.
+
+`ImportWatcher` is a meta-path finder placed first on `sys.meta_path`. For a module the catalog
+cares about, it asks the finders after it for the real spec and hands back that spec with a
+thin loader around the real one. The thin loader puts the real loader back on the module
+(`__loader__`, `__spec__.loader`) before executing it, so the module never sees us, then
+reports the finished module. Every other import passes through untouched.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any
+
+
+class _ReportingLoader(importlib.abc.Loader):
+    def __init__(self, loader: Any, report: Callable[[types.ModuleType], None]) -> None:
+        self.loader = loader
+        self.report = report
+
+    def create_module(self, spec: Any) -> types.ModuleType | None:
+        create = getattr(self.loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        spec = getattr(module, "__spec__", None)
+        if spec is not None:
+            spec.loader = self.loader
+        module.__loader__ = self.loader
+        self.loader.exec_module(module)
+        try:
+            self.report(module)
+        except Exception:  # the catalog records its own errors; the import must succeed
+            pass
+
+
+class ImportWatcher(importlib.abc.MetaPathFinder):
+    def __init__(
+        self,
+        wants: Callable[[str], object],
+        report: Callable[[types.ModuleType], None],
+    ) -> None:
+        self.wants = wants
+        self.report = report
+        self._busy = threading.local()
+
+    def install(self) -> None:
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+
+    def uninstall(self) -> None:
+        try:
+            sys.meta_path.remove(self)
+        except ValueError:
+            pass
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if self.wants(fullname) is None or getattr(self._busy, "on", False):
+            return None
+        self._busy.on = True
+        try:
+            spec = None
+            for finder in sys.meta_path:
+                if finder is self:
+                    continue
+                find = getattr(finder, "find_spec", None)
+                if find is None:
+                    continue
+                spec = find(fullname, path, target)
+                if spec is not None:
+                    break
+        finally:
+            self._busy.on = False
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _ReportingLoader(spec.loader, self.report)
+        return spec

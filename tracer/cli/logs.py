@@ -1,0 +1,31 @@
+"""Finding and opening logs for the commands that read them."""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+
+from tracer.api import tracer_home
+from tracer.exceptions import CommandError
+from tracer.lineage.build import load
+from tracer.lineage.graph import Lineage
+
+
+def latest_log(home: str | None = None) -> str:
+    runs = os.path.join(tracer_home(home), "runs")
+    logs = sorted(glob.glob(os.path.join(runs, "*.tlog")), key=lambda p: (os.path.getmtime(p), p))
+    if not logs:
+        raise CommandError(f"no runs found in {runs} (run a script with `tracer run` first)")
+    return logs[-1]
+
+
+def open_lineage(path: str | None, home: str | None = None) -> Lineage:
+    """Load a log (default: the latest run); warn on stderr when it ends early."""
+    lineage = load(path or latest_log(home))
+    damage = lineage.damage
+    if damage is not None:
+        sys.stderr.write(f"tracer: warning: {damage.detail}\n")
+    elif lineage.run.status == "unfinished":
+        sys.stderr.write(f"tracer: warning: {lineage.path}: the run did not finish\n")
+    return lineage

@@ -1,0 +1,93 @@
+"""What kind of data object is this, and what does it look like (never what it contains).
+
+`kind_of` is called for every argument of every recorded call, so it answers from a per-type
+cache. `describe` reads the schema of a node: shape, column names and dtypes. pandas and
+numpy are never imported here; their classes are looked up once the script has imported them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+DATAFRAME, SERIES, NDARRAY, MODEL, OBJECT = "DataFrame", "Series", "ndarray", "model", "object"
+
+_kinds: dict[type, str | None] = {}
+
+# pandas objects that are not data themselves but carry lineage (df.groupby(...), df.rolling).
+_PANDAS_OBJECT_MODULES = ("pandas.core.groupby", "pandas.core.window", "pandas.core.resample")
+
+
+def kind_of(obj: object) -> str | None:
+    t = type(obj)
+    try:
+        return _kinds[t]
+    except KeyError:
+        kind = _classify(t)
+        _kinds[t] = kind
+        return kind
+
+
+def _classify(t: type) -> str | None:
+    pd = sys.modules.get("pandas")
+    if pd is not None:
+        if issubclass(t, pd.DataFrame):
+            return DATAFRAME
+        if issubclass(t, pd.Series):
+            return SERIES
+        if t.__module__.startswith(_PANDAS_OBJECT_MODULES):
+            return OBJECT
+    np = sys.modules.get("numpy")
+    if np is not None and issubclass(t, np.ndarray):
+        return NDARRAY
+    if t.__module__.startswith("sklearn.") and hasattr(t, "fit") and hasattr(t, "get_params"):
+        return MODEL
+    base = sys.modules.get("sklearn.base")
+    if base is not None and issubclass(t, base.BaseEstimator):
+        return MODEL
+    return None
+
+
+def type_name(obj: object) -> str:
+    t = type(obj)
+    mod = t.__module__
+    if mod.startswith("pandas."):
+        mod = "pandas"
+    elif mod.startswith("numpy"):
+        mod = "numpy"
+    return f"{mod}.{t.__qualname__}"
+
+
+def describe(obj: Any, kind: str) -> tuple[list[int] | None, list[str] | None, list[str] | None]:
+    """(shape, column names, dtypes) of a data object; Nones where they do not apply."""
+    if kind == DATAFRAME:
+        columns = [_label(c) for c in obj.columns]
+        try:
+            dtypes = [str(d) for d in obj._mgr.get_dtypes()]
+        except Exception:
+            dtypes = [str(d) for d in obj.dtypes.tolist()]
+        return list(obj.shape), columns, dtypes
+    if kind == SERIES:
+        name = obj.name
+        return list(obj.shape), ([] if name is None else [_label(name)]), [str(obj.dtype)]
+    if kind == NDARRAY:
+        names = obj.dtype.names
+        return list(obj.shape), (list(names) if names else None), [str(obj.dtype)]
+    if kind == MODEL:
+        n = getattr(obj, "n_features_in_", None)
+        cols = getattr(obj, "feature_names_in_", None)
+        columns = [str(c) for c in cols] if cols is not None else None
+        return ([n] if isinstance(n, int) else None), columns, None
+    return None, None, None
+
+
+def nrows(shape: list[int] | None) -> int | None:
+    return shape[0] if shape else None
+
+
+def _label(label: object) -> str:
+    if isinstance(label, str):
+        return label
+    if isinstance(label, tuple):
+        return "|".join(_label(x) for x in label)
+    return str(label)

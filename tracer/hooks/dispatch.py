@@ -1,0 +1,231 @@
+"""The recording rule, shared by every backend.
+
+A backend reports raw events (a watched Python frame started or ended, a watched C callable
+was called or returned); the dispatcher decides what becomes an op:
+
+* Record a watched call iff its first non-wrapper caller frame is user code.
+* Its parent is the innermost open recorded call on this thread.
+* Nested calls are deduplicated per (parent, call site, callee): a row-wise `apply` makes a
+  handful of records, not one per row. A call under a suppressed call is suppressed too, and a
+  watched function called by a C callable (pickle calling back into pandas) is the C call's
+  business, not the user's.
+* Calls and returns are paired on a per-thread stack of frames; an exit that is not on top
+  pops down to its frame, closing what was skipped as lost (missed events, exceptions).
+* The result of a C call (pickle.load) is read from the variable it is stored into, once the
+  store has run: `pending` holds those until the backend reports the frame again.
+
+Nothing here raises into user code: every handler catches, reports to the sink, and asks the
+backend to detach after too many failures.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+from tracer.hooks import callargs
+from tracer.types import CCall, Sink
+
+MAX_ERRORS = 20
+
+
+class Open:
+    """One open call on a thread's stack. `token` is None for a call that is not recorded."""
+
+    __slots__ = ("frame", "token", "seen", "cfunc", "lasti")
+
+    def __init__(self, frame: types.FrameType, token: object, cfunc: object = None, lasti: int = -1):
+        self.frame = frame
+        self.token = token
+        self.seen: dict[tuple[int, int, int], int] | None = None
+        self.cfunc = cfunc
+        self.lasti = lasti
+
+
+class Pending:
+    """A finished C call whose result is about to be stored into a variable of `frame`."""
+
+    __slots__ = ("frame", "target", "token", "lasti", "store_offset")
+
+    def __init__(self, frame: types.FrameType, target: tuple, token: object, lasti: int) -> None:
+        self.frame = frame
+        self.target = target
+        self.token = token
+        self.lasti = lasti
+        self.store_offset = -1  # set by a backend that watches instructions
+
+
+class ThreadState:
+    __slots__ = ("stack", "pending")
+
+    def __init__(self) -> None:
+        self.stack: list[Open] = []
+        self.pending: list[Pending] = []
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sink: Sink,
+        wrapper_codes: set[int],
+        is_user: Callable[[types.CodeType], bool],
+        on_give_up: Callable[[], None] | None = None,
+    ) -> None:
+        self.sink = sink
+        self.wrappers = wrapper_codes
+        self.is_user = is_user
+        self.on_give_up = on_give_up
+        self.errors = 0
+        self.gave_up = False
+
+    # -- Python callables ---------------------------------------------------------------------
+    def start(self, state: ThreadState, frame: types.FrameType, entry: Any) -> None:
+        try:
+            caller = frame.f_back
+            wrappers = self.wrappers
+            while caller is not None and id(caller.f_code) in wrappers:
+                caller = caller.f_back
+            if caller is None or not self.is_user(caller.f_code):
+                return
+            stack = state.stack
+            parent = stack[-1] if stack else None
+            if parent is not None and self._suppressed(parent, caller, id(frame.f_code)):
+                stack.append(Open(frame, None))
+                return
+            token = self.sink.op_start(
+                entry, frame, caller, parent.token if parent is not None else None, None
+            )
+            stack.append(Open(frame, token))
+        except Exception as exc:
+            self.fail("start", exc)
+
+    def exit(self, state: ThreadState, frame: types.FrameType, value: object, error: Any) -> None:
+        """A watched frame ended with `value` (returned) or `error` (raised; True if unknown)."""
+        try:
+            stack = state.stack
+            if not stack:
+                return
+            top = stack[-1]
+            if top.frame is frame and top.cfunc is None:
+                stack.pop()
+                self._finish(top, value, error)
+                return
+            for i in range(len(stack) - 2, -1, -1):
+                if stack[i].frame is frame and stack[i].cfunc is None:
+                    skipped = stack[i + 1 :]
+                    del stack[i + 1 :]
+                    for o in reversed(skipped):
+                        self._finish(o, None, None, lost=True)
+                    self._finish(stack.pop(), value, error)
+                    return
+        except Exception as exc:
+            self.fail("exit", exc)
+
+    # -- C callables ----------------------------------------------------------------------------
+    def c_start(self, state: ThreadState, frame: types.FrameType, entry: Any, ccall: CCall) -> None:
+        """A watched C callable is called from user frame `frame` (the backend checked it)."""
+        try:
+            stack = state.stack
+            parent = stack[-1] if stack else None
+            if parent is not None and self._suppressed(parent, frame, id(ccall.func)):
+                stack.append(Open(frame, None, ccall.func, ccall.lasti))
+                return
+            token = self.sink.op_start(
+                entry, None, frame, parent.token if parent is not None else None, ccall
+            )
+            stack.append(Open(frame, token, ccall.func, ccall.lasti))
+        except Exception as exc:
+            self.fail("c_start", exc)
+
+    def c_exit(self, state: ThreadState, frame: types.FrameType, func: object, error: Any) -> bool:
+        """A C call returned (error None) or raised. True if a result is now pending."""
+        try:
+            stack = state.stack
+            if not stack:
+                return False
+            top = stack[-1]
+            if top.cfunc is not func or top.frame is not frame:
+                return False
+            stack.pop()
+            if top.token is None:
+                return False
+            if error is not None:
+                self._finish(top, None, error)
+                return False
+            target = callargs.result_target(frame.f_code, top.lasti)
+            if target is not None and target[0] == "store":
+                state.pending.append(Pending(frame, target, top.token, top.lasti))
+                return True
+            self._finish(top, None, None, result_known=False)
+        except Exception as exc:
+            self.fail("c_exit", exc)
+        return False
+
+    def resolve(self, state: ThreadState, frame: types.FrameType | None = None) -> None:
+        """Read the stored results of pending C calls (of `frame`, or all of them)."""
+        try:
+            keep = []
+            for p in state.pending:
+                if frame is not None and p.frame is not frame:
+                    keep.append(p)
+                    continue
+                value = callargs.read_store(p.frame, p.target)
+                known = value is not callargs.MISSING
+                self.sink.op_end(p.token, value if known else None, None, result_known=known)
+            state.pending[:] = keep
+        except Exception as exc:
+            state.pending.clear()
+            self.fail("resolve", exc)
+
+    def close(self, state: ThreadState) -> None:
+        """Tracing stops: close whatever is still open on this thread's stack."""
+        self.resolve(state)
+        while state.stack:
+            self._finish(state.stack.pop(), None, None, lost=True)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _suppressed(self, parent: Open, caller: types.FrameType, callee: int) -> bool:
+        if parent.token is None:
+            return True
+        if parent.cfunc is not None and parent.frame is caller:
+            return True  # called back by the C callable itself, not by the user
+        key = (id(caller.f_code), caller.f_lasti, callee)
+        seen = parent.seen
+        if seen is None:
+            parent.seen = {key: 1}
+            return False
+        n = seen.get(key)
+        if n is None:
+            seen[key] = 1
+            return False
+        seen[key] = n + 1
+        return True
+
+    def _finish(
+        self, o: Open, value: object, error: Any, lost: bool = False, result_known: bool = True
+    ) -> None:
+        if o.token is None:
+            return
+        suppressed = sum(o.seen.values()) - len(o.seen) if o.seen else 0
+        self.sink.op_end(
+            o.token, value, error, lost=lost, result_known=result_known, suppressed=suppressed
+        )
+
+    def fail(self, where: str, exc: BaseException) -> None:
+        self.errors += 1
+        try:
+            self.sink.internal_error(where, exc)
+        except Exception:
+            pass
+        if self.errors >= MAX_ERRORS and not self.gave_up:
+            self.gave_up = True
+            try:
+                sys.stderr.write(
+                    f"tracer: {self.errors} internal errors; tracing stopped (details in the log)\n"
+                )
+                if self.on_give_up is not None:
+                    self.on_give_up()
+            except Exception:
+                pass

@@ -1,0 +1,186 @@
+"""The sys.monitoring backend (Python 3.12+), shaped like coverage.py's sysmon core.
+
+* `PY_START | PY_RETURN` are set *locally*, on the watched code objects only: every other
+  function in the program runs with no callback at all.
+* `PY_UNWIND` (which cannot be local) closes recorded calls that end by an exception.
+* `CALL | C_RETURN | C_RAISE` are global because C callables (pickle.dump, np.fromfile) have
+  no code object to arm. `CALL` returns `DISABLE` at every call site in library code, and at
+  user call sites whose callee is a static name or attribute chain that is not a watched C
+  callable; a call site whose callee is a local variable stays armed, since it may call
+  pickle.dump on a later pass.
+* The result of a C call is read after the store that follows it, with a one-shot local
+  `INSTRUCTION` event on the caller's code object.
+
+We claim a free tool id and never evict another tool; `stop()` frees everything it set.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from typing import Any
+
+from tracer.hooks import callargs
+from tracer.hooks.dispatch import Dispatcher, ThreadState
+from tracer.types import CCall
+
+TOOL_IDS = (3, 4, 5, 2)  # 0, 1 (coverage.py) and 2 (profilers) are conventionally taken
+TOOL_NAME = "tracer"
+CO_GENERATOR_LIKE = 0x20 | 0x80 | 0x200
+
+
+class SysMonitorHook:
+    name = "sysmon"
+
+    def __init__(self, catalog: Any, dispatcher: Dispatcher, is_user: Any) -> None:
+        self.catalog = catalog
+        self.dispatcher = dispatcher
+        self.is_user = is_user
+        self.tool: int | None = None
+        self._tls = threading.local()
+        self._armed: list[types.CodeType] = []
+        self._instr_codes: dict[int, types.CodeType] = {}
+        self._states: list[ThreadState] = []
+        self._lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        mon = sys.monitoring
+        for tool in TOOL_IDS:
+            if mon.get_tool(tool) is None:
+                mon.use_tool_id(tool, TOOL_NAME)
+                self.tool = tool
+                break
+        else:
+            raise RuntimeError("no free sys.monitoring tool id (3, 4, 5 and 2 are all in use)")
+        E = mon.events
+        tool = self.tool
+        mon.register_callback(tool, E.PY_START, self.sysmon_py_start)
+        mon.register_callback(tool, E.PY_RETURN, self.sysmon_py_return)
+        mon.register_callback(tool, E.PY_UNWIND, self.sysmon_py_unwind)
+        mon.register_callback(tool, E.CALL, self.sysmon_call)
+        mon.register_callback(tool, E.C_RETURN, self.sysmon_c_return)
+        mon.register_callback(tool, E.C_RAISE, self.sysmon_c_raise)
+        mon.register_callback(tool, E.INSTRUCTION, self.sysmon_instruction)
+        self.arm(self.catalog.codes())
+        self.catalog.on_new_codes = self.arm
+        # A site DISABLEd by an earlier session in this process must fire again for us.
+        mon.restart_events()
+        mon.set_events(tool, E.PY_UNWIND | E.CALL | E.C_RETURN | E.C_RAISE)
+
+    def arm(self, codes: list[types.CodeType]) -> None:
+        if self.tool is None:
+            return
+        E = sys.monitoring.events
+        for code in codes:
+            sys.monitoring.set_local_events(self.tool, code, E.PY_START | E.PY_RETURN)
+            self._armed.append(code)
+
+    def stop(self) -> None:
+        if self.tool is None:
+            return
+        mon = sys.monitoring
+        tool, self.tool = self.tool, None
+        self.catalog.on_new_codes = None
+        try:
+            mon.set_events(tool, 0)
+            for code in self._armed + list(self._instr_codes.values()):
+                mon.set_local_events(tool, code, 0)
+            for event in (
+                "PY_START", "PY_RETURN", "PY_UNWIND", "CALL", "C_RETURN", "C_RAISE", "INSTRUCTION"
+            ):
+                mon.register_callback(tool, getattr(mon.events, event), None)
+        finally:
+            mon.free_tool_id(tool)
+        self._armed.clear()
+        self._instr_codes.clear()
+        for state in self._states:
+            self.dispatcher.close(state)
+
+    # -- per-thread state ---------------------------------------------------------------------
+    def _state(self) -> ThreadState:
+        try:
+            return self._tls.state
+        except AttributeError:
+            state = self._tls.state = ThreadState()
+            with self._lock:
+                self._states.append(state)
+            return state
+
+    # -- callbacks ----------------------------------------------------------------------------
+    def sysmon_py_start(self, code: types.CodeType, offset: int) -> Any:
+        entry = self.catalog.code_entries.get(id(code))
+        if entry is not None:
+            self.dispatcher.start(self._state(), sys._getframe(1), entry)
+
+    def sysmon_py_return(self, code: types.CodeType, offset: int, retval: object) -> Any:
+        state = self._state()
+        if state.stack:
+            self.dispatcher.exit(state, sys._getframe(1), retval, None)
+
+    def sysmon_py_unwind(self, code: types.CodeType, offset: int, exc: BaseException) -> Any:
+        state = self._state()
+        if state.stack:
+            self.dispatcher.exit(state, sys._getframe(1), None, exc)
+
+    def sysmon_call(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
+        if not self.is_user(code):
+            return sys.monitoring.DISABLE
+        entry = self.catalog.entry_for_c(func)
+        if entry is None:
+            if callargs.callee_is_static(code, offset):
+                return sys.monitoring.DISABLE
+            return None
+        frame = sys._getframe(1)
+        ccall = CCall(func, offset, arg0)
+        self.dispatcher.c_start(self._state(), frame, entry, ccall)
+        return None
+
+    def sysmon_c_return(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
+        state = self._state()
+        if state.stack and state.stack[-1].cfunc is func:
+            frame = sys._getframe(1)
+            if self.dispatcher.c_exit(state, frame, func, None):
+                self._watch_store(code)
+
+    def sysmon_c_raise(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
+        state = self._state()
+        if state.stack and state.stack[-1].cfunc is func:
+            self.dispatcher.c_exit(state, sys._getframe(1), func, True)
+
+    def _watch_store(self, code: types.CodeType) -> None:
+        """Arm INSTRUCTION on `code` until the pending result has been stored."""
+        if self.tool is None:
+            return
+        E = sys.monitoring.events
+        self._instr_codes[id(code)] = code
+        current = sys.monitoring.get_local_events(self.tool, code)
+        sys.monitoring.set_local_events(self.tool, code, current | E.INSTRUCTION)
+
+    def sysmon_instruction(self, code: types.CodeType, offset: int) -> Any:
+        state = self._state()
+        frame = sys._getframe(1)
+        waiting = [p for p in state.pending if p.frame is frame]
+        if not waiting:
+            self._unwatch_store(code)
+            return None
+        ready = False
+        for p in waiting:
+            if p.store_offset < 0:
+                p.store_offset = offset  # the store itself is about to run
+            elif offset != p.store_offset:
+                ready = True
+        if ready:
+            self.dispatcher.resolve(state, frame)
+            if not any(p.frame.f_code is code for p in state.pending):
+                self._unwatch_store(code)
+        return None
+
+    def _unwatch_store(self, code: types.CodeType) -> None:
+        if self.tool is None:
+            return
+        E = sys.monitoring.events
+        current = sys.monitoring.get_local_events(self.tool, code)
+        sys.monitoring.set_local_events(self.tool, code, current & ~E.INSTRUCTION)
+        self._instr_codes.pop(id(code), None)

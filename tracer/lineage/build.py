@@ -1,0 +1,169 @@
+"""Build the lineage model from log records, all at once (`load`) or as they arrive
+(`Builder.add`, used by `--follow`).
+
+Shapes, row counts and column changes are not stored in OP records: they follow from the
+input and output nodes, so they are computed here. Facts the recorder measured (dropped
+labels, derived columns) override what can be inferred.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tracer.events.format import Kind
+from tracer.lineage.graph import CallSite, FileRecord, Lineage, Node, Op, Run
+
+# Ops that keep a subset of their input's rows (and so "drop" the others).
+ROW_FILTERS = {
+    "dropna", "filter", "query", "drop_duplicates", "head", "tail", "sample", "nlargest",
+    "nsmallest", "loc", "iloc", "drop", "slice", "truncate", "between_time", "at_time",
+    "train_test_split",
+}
+COLUMN_RENAMERS = {"rename", "set_columns", "set_axis", "add_prefix", "add_suffix"}
+TABULAR = ("DataFrame", "Series")
+
+
+def node_id(n: int | None) -> str | None:
+    return None if n is None else f"n{n}"
+
+
+class Builder:
+    def __init__(self, header: dict[str, Any], path: str = "") -> None:
+        self.path = path
+        self.header = header
+        self.nodes: dict[str, Node] = {}
+        self.ops: dict[int, Op] = {}
+        self.files: list[FileRecord] = []
+        self.errors: list[dict[str, Any]] = []
+        self.sites: dict[int, CallSite] = {}
+        self.schemas: dict[int, tuple[list[str] | None, list[str] | None]] = {}
+        self.threads: dict[int, str] = {0: "MainThread"}
+        self.trailer: dict[str, Any] | None = None
+
+    def add(self, kind: int, r: dict[str, Any]) -> Op | None:
+        """Add one record; returns the op it completed, if any."""
+        if kind == Kind.OP:
+            op = self._op(r)
+            self.ops[op.seq] = op
+            return op
+        if kind == Kind.NODE:
+            columns, dtypes = self.schemas.get(r["schema"], (None, None))
+            nid = node_id(r["id"])
+            assert nid is not None
+            self.nodes[nid] = Node(
+                nid, r["kind"], r["type"], r["shape"], columns, dtypes, r["fingerprint"],
+                r["version"] or 1, r["origin"], r["object"] or 0,
+            )
+        elif kind == Kind.CALLSITE:
+            self.sites[r["id"]] = CallSite(r["file"], r["line"], r["function"], r["code"])
+        elif kind == Kind.SCHEMA:
+            self.schemas[r["id"]] = (r["columns"], r["dtypes"])
+        elif kind == Kind.FILE:
+            cwd = self.header.get("cwd") or os.getcwd()
+            path = r["path"]
+            try:
+                rel = os.path.relpath(path, cwd)
+            except ValueError:
+                rel = path
+            self.files.append(FileRecord(path, rel, r["mode"], r["format"], r["size"], r["hash"],
+                                         r["op"], node_id(r["node"]), r["mtime_ns"]))
+        elif kind == Kind.FINGERPRINT:
+            node = self.nodes.get(node_id(r["node"]) or "")
+            if node is not None:
+                node.fingerprint = r["fingerprint"]
+        elif kind == Kind.THREAD:
+            self.threads[r["id"]] = r["name"]
+        elif kind == Kind.ERROR:
+            self.errors.append(r)
+        elif kind == Kind.TRAILER:
+            self.trailer = r["meta"] or {}
+        return None
+
+    def _op(self, r: dict[str, Any]) -> Op:
+        facts = r["facts"] or {}
+        op = Op(
+            seq=r["seq"], op=r["op"], qualname=r["qualname"], parent=r["parent"],
+            inputs=[f"n{i}" for i in r["inputs"] or ()],
+            outputs=[f"n{i}" for i in r["outputs"] or ()],
+            callsite=self.sites.get(r["site"]), thread=self.threads.get(r["thread"], str(r["thread"])),
+            start_ns=r["start_ns"] or 0, duration_ns=r["duration_ns"] or 0,
+            params=r["params"] or {}, facts=facts,
+        )
+        self._derive(op)
+        return op
+
+    def _derive(self, op: Op) -> None:
+        ins = [self.nodes.get(i) for i in op.inputs]
+        outs = [self.nodes.get(i) for i in op.outputs]
+        op.shape_in = [n.shape if n else None for n in ins]
+        op.shape_out = [n.shape if n else None for n in outs]
+        first_in = next((n for n in ins if n is not None and n.shape), None)
+        first_out = next((n for n in outs if n is not None and n.shape), None)
+        op.rows_in = first_in.rows if first_in else None
+        op.rows_out = first_out.rows if first_out else None
+        facts = op.facts
+        if "rows_dropped" in facts:
+            op.rows_dropped = facts["rows_dropped"]
+        elif (
+            op.op in ROW_FILTERS and op.rows_in is not None and op.rows_out is not None
+            and op.rows_out <= op.rows_in
+        ):
+            op.rows_dropped = op.rows_in - op.rows_out
+        op.dropped_labels = facts.get("dropped_labels")
+        if first_in and first_out and first_in.kind in TABULAR and first_out.kind in TABULAR:
+            self._columns(op, first_in, first_out)
+        if "derived_from" in facts:
+            op.derived_from = facts["derived_from"]
+        if "filter_columns" in facts:
+            op.filter_columns = facts["filter_columns"]
+        if "file" in facts and facts["file"]:
+            path, mode = facts["file"]
+            op.file = {"path": path, "mode": mode}
+
+    def _columns(self, op: Op, a: Node, b: Node) -> None:
+        cin, cout = a.columns or [], b.columns or []
+        if a.kind == "Series" and b.kind == "Series":
+            cin = cout = []  # a Series' name is not a column set
+        if op.op in COLUMN_RENAMERS and len(cin) == len(cout):
+            op.cols_renamed = {x: y for x, y in zip(cin, cout) if x != y}
+        if "cols_renamed" in op.facts:
+            op.cols_renamed = op.facts["cols_renamed"]
+        renamed_to = set(op.cols_renamed.values())
+        sin, sout = set(cin), set(cout)
+        op.cols_added = [c for c in cout if c not in sin and c not in renamed_to]
+        op.cols_removed = [c for c in cin if c not in sout and c not in op.cols_renamed]
+        if a.dtypes and b.dtypes and len(cin) == len(a.dtypes) and len(cout) == len(b.dtypes):
+            before = dict(zip(cin, a.dtypes))
+            for c, dt in zip(cout, b.dtypes):
+                old = before.get(c)
+                if old is not None and old != dt:
+                    op.dtype_changes[c] = [old, dt]
+
+    def finish(self, damage: Any = None) -> Lineage:
+        h, t = self.header, self.trailer
+        run = Run(
+            id=h.get("run_id"), script=h.get("script"), argv=list(h.get("argv") or []),
+            cwd=h.get("cwd"), python=h.get("python"), backend=h.get("backend"),
+            tracer_version=h.get("tracer_version"), started=h.get("started"),
+            ended=t.get("ended") if t else None,
+            status=(t.get("status") or "ok") if t else "unfinished",
+            exit_code=t.get("exit_code") if t else None,
+            error=t.get("error") if t else None, header=h, trailer=t,
+        )
+        ops = sorted(self.ops.values(), key=lambda o: o.seq)
+        for op in ops:
+            if op.parent is not None and op.parent in self.ops:
+                self.ops[op.parent].children.append(op.seq)
+        return Lineage(self.path, run, self.nodes, ops, self.files, self.errors, damage)
+
+
+def load(path: Any) -> Lineage:
+    """Read a whole log into a `Lineage` (raises LogFormatError for a file that is no log)."""
+    from tracer.events.reader import LogReader
+
+    reader = LogReader(path)
+    builder = Builder(reader.header, os.fspath(path))
+    for kind, record in reader.records():
+        builder.add(kind, record)
+    return builder.finish(reader.damage)

@@ -1,0 +1,516 @@
+"""The recorder: turns the calls the hooks keep into nodes, ops and files in the log.
+
+It owns object identity. A node is one version of one data object; the registry maps
+`id(obj)` to the object's current node through a weak reference whose callback evicts the
+entry (ids are reused as soon as an object dies), so no user data is ever kept alive. A call
+that mutates its target (`df["x"] = ...`, `df.loc[...] = ...`, `inplace=True`, `fit`) makes a
+new version of the same object whose parent is the previous version.
+
+Each op is written when it ends (its outputs are known then); the writer is flushed when an
+outermost op ends, so a killed run keeps every op that finished. Fingerprints are cheap here:
+objects of unknown origin and files get content hashes, every other node a derived
+(Merkle) fingerprint of its op, parameters and inputs.
+
+Nothing here may raise into user code: the dispatcher catches and reports, and `op_end`
+guards itself so one bad object costs one op, not the run.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import threading
+import time
+import types
+import weakref
+from typing import Any
+
+from tracer import describe as d
+from tracer import fingerprint as fp
+from tracer.catalog.entries import CONSTRUCT, FIT, READ, WRITE, Entry
+from tracer.events.format import Kind
+from tracer.fingerprint.files import file_facts
+from tracer.hooks import callargs
+from tracer.reprs import safe_repr
+from tracer.types import CCall
+
+CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
+MAX_CONTAINER = 64  # items of a list / dict argument scanned for data objects
+# Ops whose output is not determined by their inputs: their outputs get content fingerprints.
+UNSEEDED = {"sample": "random_state", "train_test_split": "random_state"}
+
+
+class Slot:
+    """The registry's entry for one live object."""
+
+    __slots__ = ("ref", "node", "version", "object_no", "fingerprint")
+
+    def __init__(self, ref: weakref.ref, node: int, version: int, object_no: int, fingerprint: str | None):
+        self.ref = ref
+        self.node = node
+        self.version = version
+        self.object_no = object_no
+        self.fingerprint = fingerprint
+
+
+class OpenOp:
+    """A recorded call in progress: the token the hooks hand back at its end."""
+
+    __slots__ = (
+        "seq", "entry", "name", "parent", "args", "inputs", "subject", "start", "site", "thread",
+        "params", "file", "handle", "partial", "fp_inputs", "mark",
+    )
+
+
+class Recorder:
+    def __init__(
+        self,
+        writer: Any,
+        *,
+        rows_full: bool = False,
+        values: bool = False,
+        defaults: dict[int, dict[str, Any]] | None = None,
+    ) -> None:
+        self.writer = writer
+        self.defaults = defaults if defaults is not None else {}
+        self.rows_full = rows_full
+        self.values = values
+        self._lock = threading.RLock()
+        self._slots: dict[int, Slot] = {}
+        self._seq = 0
+        self._nodes = 0
+        self._objects = 0
+        self._sites: dict[tuple[int, int], tuple[int, types.CodeType]] = {}
+        self._schemas: dict[tuple, int] = {}
+        self._threads: dict[int, int] = {}
+        self._pending_files: list[tuple[Any, OpenOp, int | None]] = []
+        self._t0 = time.perf_counter_ns()
+        self.counts = {"ops": 0, "nodes": 0, "files": 0, "errors": 0, "lost": 0, "partial": 0}
+
+    # -- the Sink protocol ------------------------------------------------------------------
+    def op_start(
+        self,
+        entry: Entry,
+        frame: types.FrameType | None,
+        caller: types.FrameType,
+        parent: OpenOp | None,
+        ccall: CCall | None,
+    ) -> OpenOp | None:
+        if ccall is None:
+            args = _bound_args(frame)
+            partial = False
+        else:
+            args, partial = _c_args(entry, caller, ccall)
+        name = entry.op_name(args)
+        if name is None:
+            return None
+        op = OpenOp()
+        op.entry, op.name, op.parent, op.args, op.partial = entry, name, parent, args, partial
+        op.subject = _subject(entry, args)
+        op.start = time.perf_counter_ns()
+        defaults = self.defaults.get(id(frame.f_code)) if frame is not None else None
+        op.params, data = self._split_args(entry, args, defaults)
+        with self._lock:
+            self._seq += 1
+            op.seq = self._seq
+            op.site = self._site(caller)
+            op.thread = self._thread()
+            op.mark = self._nodes
+            op.inputs = []
+            op.fp_inputs = []
+            for obj in data:
+                slot = self._node_of(obj, parent)
+                if slot is not None and slot.node not in op.inputs:
+                    op.inputs.append(slot.node)
+                    op.fp_inputs.append(slot.fingerprint)
+        op.file = op.handle = None
+        if entry.path_params:
+            self._find_file(op)
+        return op
+
+    def op_end(
+        self,
+        token: object,
+        value: object,
+        error: Any,
+        *,
+        lost: bool = False,
+        result_known: bool = True,
+        suppressed: int = 0,
+    ) -> None:
+        op = token
+        assert isinstance(op, OpenOp)
+        duration = time.perf_counter_ns() - op.start
+        facts: dict[str, Any] = {}
+        try:
+            with self._lock:
+                outputs = [] if (error is not None or lost) else self._outputs(op, value, result_known)
+        except Exception as exc:  # a strange object: keep the op, say what failed
+            self.internal_error(f"outputs of {op.name}", exc)
+            outputs, op.partial = [], True
+        if error is not None:
+            facts["error"] = "exception" if error is True else _exc_text(error)
+        if lost:
+            facts["lost"] = True
+            self.counts["lost"] += 1
+        if not result_known:
+            op.partial = True
+        if op.partial:
+            facts["partial"] = True
+            self.counts["partial"] += 1
+        if suppressed:
+            facts["repeats"] = suppressed
+        if op.file is not None:
+            facts["file"] = [op.file, op.entry.role]
+        if op.entry.mutates(op.args):
+            facts["inplace"] = True
+        rec = [
+            Kind.OP, op.seq, op.name, op.entry.qualname,
+            op.parent.seq if op.parent is not None else None,
+            op.inputs, outputs, op.site, op.thread, op.start - self._t0, duration,
+            op.params, facts,
+        ]
+        with self._lock:
+            self.writer.record(rec)
+            self.counts["ops"] += 1
+            if op.file is not None and error is None and not lost:
+                self._file_done(op, outputs)
+            if op.parent is None:
+                self._check_pending_files()
+                self.writer.flush()
+
+    def internal_error(self, where: str, exc: BaseException) -> None:
+        self.counts["errors"] += 1
+        try:
+            with self._lock:
+                self.writer.record([Kind.ERROR, time.time_ns(), where, _exc_text(exc)])
+        except Exception:
+            pass
+
+    def close(self) -> None:
+        """End of run: hash files whose handles are still open, write what is buffered."""
+        with self._lock:
+            self._check_pending_files(final=True)
+            self.writer.flush()
+
+    # -- arguments ----------------------------------------------------------------------------
+    def _split_args(
+        self, entry: Entry, args: dict[str, Any], defaults: dict[str, Any] | None
+    ) -> tuple[dict[str, str], list[Any]]:
+        """Parameters (name -> short repr) and the data objects among the arguments.
+
+        Parameters left at their default value are not shown: they say nothing about this call.
+        """
+        params: dict[str, str] = {}
+        data: list[Any] = []
+        subject = _subject(entry, args)
+        if subject is not None and d.kind_of(subject) is not None:
+            data.append(subject)
+        hidden = entry.extra.get("hide", ())
+        for name, value in args.items():
+            if name == "self" or name in hidden:
+                continue
+            if defaults is not None and name in defaults and _is_default(value, defaults[name]):
+                continue
+            if d.kind_of(value) is not None:
+                if value is not subject:
+                    data.append(value)
+                continue
+            found = _data_in(value)
+            if found:
+                data.extend(found)
+                if len(found) == len(value):  # a plain collection of data objects
+                    continue
+            if name == "data" and not self.values and isinstance(value, (list, tuple, dict)):
+                params[name] = f"<{type(value).__name__} len={len(value)}>"  # literal data: no values
+            else:
+                params[name] = safe_repr(value)
+        return params, data
+
+    def _find_file(self, op: OpenOp) -> None:
+        for name in op.entry.path_params:
+            value = op.args.get(name)
+            if value is None:
+                continue
+            path = callargs.file_of(value)
+            if path is not None:
+                op.file = path
+                if not isinstance(value, (str, os.PathLike)) and hasattr(value, "closed"):
+                    op.handle = value
+                return
+            if isinstance(value, callargs.Unknown):
+                op.partial = True
+        if op.entry.c_callable:
+            op.partial = True
+
+    # -- nodes ----------------------------------------------------------------------------------
+    def _node_of(self, obj: Any, parent: OpenOp | None = None) -> Slot | None:
+        """The current node of `obj`. An object never seen before is external, unless it turns
+        up inside a recorded call (assign's lambdas get assign's working copy): then that call
+        made it."""
+        slot = self._slots.get(id(obj))
+        if slot is not None and slot.ref() is obj:
+            return slot
+        kind = d.kind_of(obj)
+        if kind is None:
+            return None
+        if parent is not None:
+            fingerprint = fp.derived_fingerprint(parent.name, {"#internal": str(self._nodes - parent.mark)}, parent.fp_inputs)
+            return self._new_node(obj, kind, origin=parent.seq, fingerprint=fingerprint)
+        return self._new_node(obj, kind, origin=None, fingerprint=fp.fingerprint(obj))
+
+    def _new_node(
+        self, obj: Any, kind: str, origin: int | None, fingerprint: str | None, previous: Slot | None = None
+    ) -> Slot | None:
+        key = id(obj)
+        try:
+            ref = weakref.ref(obj, lambda r: self._evict(key, r))
+        except TypeError:
+            return None
+        self._nodes += 1
+        node = self._nodes
+        if previous is not None:
+            version, object_no = previous.version + 1, previous.object_no
+        else:
+            self._objects += 1
+            version, object_no = 1, self._objects
+        slot = Slot(ref, node, version, object_no, fingerprint)
+        self._slots[key] = slot
+        try:
+            shape, columns, dtypes = d.describe(obj, kind)
+        except Exception as exc:
+            self.internal_error(f"describe {d.type_name(obj)}", exc)
+            shape = columns = dtypes = None
+        schema = self._schema(columns, dtypes) if (columns is not None or dtypes is not None) else None
+        self.writer.record([Kind.NODE, node, kind, d.type_name(obj), shape, schema, fingerprint,
+                            version, origin, object_no])
+        self.counts["nodes"] += 1
+        return slot
+
+    def _evict(self, key: int, ref: weakref.ref) -> None:
+        # Runs when an object dies: drop its slot unless the id already belongs to a new one.
+        slot = self._slots.get(key)
+        if slot is not None and slot.ref is ref:
+            del self._slots[key]
+
+    def _outputs(self, op: OpenOp, value: Any, result_known: bool) -> list[int]:
+        entry = op.entry
+        outputs: list[int] = []
+        material = {k: v for k, v in op.params.items() if k not in entry.path_params}
+        derived = fp.derived_fingerprint(op.name, material, op.fp_inputs)
+        if entry.role == CONSTRUCT:
+            target = op.args.get("self")
+            kind = d.kind_of(target)
+            if kind is not None:
+                slot = self._new_node(target, kind, op.seq, derived)
+                if slot is not None:
+                    outputs.append(slot.node)
+            return outputs
+        if entry.mutates(op.args) and op.subject is not None:
+            previous = self._slots.get(id(op.subject))
+            if previous is not None and previous.ref() is op.subject:
+                kind = d.kind_of(op.subject) or d.OBJECT
+                slot = self._new_node(op.subject, kind, op.seq, derived, previous)
+                if slot is not None:
+                    outputs.append(slot.node)
+            if entry.role == FIT or value is op.subject:
+                return outputs
+        if not result_known:
+            return outputs
+        content = op.name in UNSEEDED and op.args.get(UNSEEDED[op.name]) is None
+        for obj in [value] if d.kind_of(value) is not None else _data_in(value):
+            slot = self._slots.get(id(obj))
+            previous = None
+            if slot is not None and slot.ref() is obj:
+                if slot.node <= op.mark:
+                    if slot.node not in outputs and slot.node not in op.inputs:
+                        outputs.append(slot.node)  # a known object handed back (a cached one)
+                    continue
+                previous = slot  # made inside this call and seen by a nested one: finished now
+            kind = d.kind_of(obj)
+            if kind is None:
+                continue
+            if entry.role == READ or content:
+                own = fp.fingerprint(obj)
+                fingerprint = fp.derived_fingerprint(op.name, material, [self._file_hash(op), own])
+            else:
+                fingerprint = derived if len(outputs) == 0 else fp.derived_fingerprint(
+                    op.name, {**material, "#output": str(len(outputs))}, op.fp_inputs
+                )
+            slot = self._new_node(obj, kind, op.seq, fingerprint, previous)
+            if slot is not None:
+                outputs.append(slot.node)
+        return outputs
+
+    # -- files ----------------------------------------------------------------------------------
+    def _file_hash(self, op: OpenOp) -> str | None:
+        if op.file is None:
+            return None
+        facts = file_facts(op.file)
+        return facts.hash if facts is not None else None
+
+    def _file_done(self, op: OpenOp, outputs: list[int]) -> None:
+        role = op.entry.role
+        if role == READ:
+            node = outputs[0] if outputs else None
+        else:
+            node = op.inputs[0] if op.inputs else None
+        if role == WRITE and op.handle is not None and not getattr(op.handle, "closed", True):
+            # Still open (`with open(p, "wb") as f: pickle.dump(m, f)`): hash once it is closed.
+            self._pending_files.append((_weak_or_strong(op.handle), op, node))
+            return
+        self._write_file(op, node)
+
+    def _write_file(self, op: OpenOp, node: int | None) -> None:
+        path = op.file
+        assert path is not None
+        facts = file_facts(path)
+        fmt = op.entry.file_format or (facts.format if facts is not None else None)
+        if facts is None:
+            rec = [Kind.FILE, op.seq, path, op.entry.role, fmt, None, None, node, None]
+        else:
+            rec = [Kind.FILE, op.seq, path, op.entry.role, fmt or facts.format, facts.size,
+                   facts.hash, node, facts.mtime_ns]
+        self.writer.record(rec)
+        self.counts["files"] += 1
+
+    def _check_pending_files(self, final: bool = False) -> None:
+        if not self._pending_files:
+            return
+        keep = []
+        for ref, op, node in self._pending_files:
+            handle = ref() if isinstance(ref, weakref.ref) else ref
+            if final or handle is None or getattr(handle, "closed", True):
+                self._write_file(op, node)
+            else:
+                keep.append((ref, op, node))
+        self._pending_files = keep
+
+    # -- interning --------------------------------------------------------------------------
+    def _site(self, caller: types.FrameType) -> int:
+        code = caller.f_code
+        key = (id(code), caller.f_lasti)
+        hit = self._sites.get(key)
+        if hit is not None:
+            return hit[0]
+        site = len(self._sites) + 1
+        self._sites[key] = (site, code)
+        line = caller.f_lineno or code.co_firstlineno
+        source = linecache.getline(code.co_filename, line).strip()
+        if len(source) > 200:
+            source = source[:199] + "…"
+        function = getattr(code, "co_qualname", code.co_name)
+        self.writer.record([Kind.CALLSITE, site, code.co_filename, line, function, source])
+        return site
+
+    def _schema(self, columns: list[str] | None, dtypes: list[str] | None) -> int:
+        key = (tuple(columns) if columns is not None else None, tuple(dtypes) if dtypes else None)
+        schema = self._schemas.get(key)
+        if schema is None:
+            schema = self._schemas[key] = len(self._schemas) + 1
+            self.writer.record([Kind.SCHEMA, schema, columns, dtypes])
+        return schema
+
+    def _thread(self) -> int:
+        ident = threading.get_ident()
+        number = self._threads.get(ident)
+        if number is None:
+            number = self._threads[ident] = len(self._threads)
+            self.writer.record([Kind.THREAD, number, threading.current_thread().name])
+        return number
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _bound_args(frame: types.FrameType | None) -> dict[str, Any]:
+    """The bound arguments of a frame that has just started: its parameters' values."""
+    if frame is None:
+        return {}
+    code = frame.f_code
+    n = code.co_argcount + code.co_kwonlyargcount
+    names = list(code.co_varnames[:n])
+    star = code.co_varnames[n] if code.co_flags & CO_VARARGS else None
+    n += bool(star)
+    starstar = code.co_varnames[n] if code.co_flags & CO_VARKEYWORDS else None
+    loc = frame.f_locals
+    args = {name: loc[name] for name in names if name in loc}
+    if star is not None:
+        for i, v in enumerate(loc.get(star) or ()):
+            args[f"*{i}"] = v
+    if starstar is not None:
+        extra = loc.get(starstar)
+        if isinstance(extra, dict):
+            for k, v in extra.items():
+                args.setdefault(str(k), v)
+    return args
+
+
+def _c_args(entry: Entry, caller: types.FrameType, ccall: CCall) -> tuple[dict[str, Any], bool]:
+    """Arguments of a C call: from the caller's bytecode, with arg 0 from the event if given."""
+    args: dict[str, Any] = {}
+    recovered = callargs.call_arguments(caller, ccall.lasti)
+    bound_self = getattr(ccall.func, "__self__", None)
+    if bound_self is not None and not isinstance(bound_self, types.ModuleType):
+        args["self"] = bound_self
+    if recovered is None:
+        if ccall.arg0 is not CCall.NO_ARG:
+            args["self" if entry.extra.get("bound") else "0"] = ccall.arg0
+        return args, True
+    positional, keywords = recovered
+    if entry.extra.get("bound") and "self" not in args and ccall.arg0 is not CCall.NO_ARG:
+        args["self"] = ccall.arg0  # sys.monitoring hands over the receiver of a method call
+    elif ccall.arg0 is not CCall.NO_ARG and positional:
+        positional = [ccall.arg0, *positional[1:]]
+    for i, v in enumerate(positional):
+        args[str(i)] = v
+    args.update(keywords)
+    partial = any(isinstance(v, callargs.Unknown) for v in args.values())
+    return args, partial
+
+
+def _subject(entry: Entry, args: dict[str, Any]) -> Any:
+    if entry.role == CONSTRUCT:
+        return None
+    obj = args.get("self")
+    if obj is None and entry.c_callable:
+        obj = args.get("0")
+    if entry.target == "self.obj" and obj is not None:
+        obj = getattr(obj, "obj", None)
+    return obj
+
+
+def _data_in(value: Any) -> list[Any]:
+    """Data objects directly inside a list / tuple / dict argument (pd.concat([a, b]))."""
+    t = type(value)
+    if t is list or t is tuple:
+        items = value[:MAX_CONTAINER]
+    elif t is dict:
+        items = list(value.values())[:MAX_CONTAINER]
+    else:
+        return []
+    return [x for x in items if d.kind_of(x) is not None]
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if value is default:
+        return True
+    t = type(value)
+    if t is type(default) and t in (int, float, str, bool, tuple):
+        try:
+            return bool(value == default)
+        except Exception:
+            return False
+    return False
+
+
+def _weak_or_strong(obj: Any) -> Any:
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return obj
+
+
+def _exc_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 200 else text[:199] + "…"
