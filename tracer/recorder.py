@@ -153,8 +153,8 @@ class Recorder:
         if lost:
             facts["lost"] = True
             self.counts["lost"] += 1
-        if not result_known:
-            op.partial = True
+        if not result_known and op.entry.role != WRITE:
+            op.partial = True  # a result we could not see (a writer's result is just None)
         if op.partial:
             facts["partial"] = True
             self.counts["partial"] += 1
@@ -173,10 +173,11 @@ class Recorder:
         with self._lock:
             self.writer.record(rec)
             self.counts["ops"] += 1
+            if op.parent is None:
+                self._check_pending_files()
             if op.file is not None and error is None and not lost:
                 self._file_done(op, outputs)
             if op.parent is None:
-                self._check_pending_files()
                 self.writer.flush()
 
     def internal_error(self, where: str, exc: BaseException) -> None:
@@ -207,12 +208,13 @@ class Recorder:
         if subject is not None and d.kind_of(subject) is not None:
             data.append(subject)
         hidden = entry.extra.get("hide", ())
+        objects = entry.extra.get("objects", ())
         for name, value in args.items():
             if name == "self" or name in hidden:
                 continue
             if defaults is not None and name in defaults and _is_default(value, defaults[name]):
                 continue
-            if d.kind_of(value) is not None:
+            if d.kind_of(value) is not None or (name in objects and _objectlike(value)):
                 if value is not subject:
                     data.append(value)
                 continue
@@ -251,7 +253,7 @@ class Recorder:
         slot = self._slots.get(id(obj))
         if slot is not None and slot.ref() is obj:
             return slot
-        kind = d.kind_of(obj)
+        kind = d.kind_of(obj) or (d.OBJECT if _objectlike(obj) else None)
         if kind is None:
             return None
         if parent is not None:
@@ -318,7 +320,11 @@ class Recorder:
         if not result_known:
             return outputs
         content = op.name in UNSEEDED and op.args.get(UNSEEDED[op.name]) is None
-        for obj in [value] if d.kind_of(value) is not None else _data_in(value):
+        if d.kind_of(value) is not None or (entry.extra.get("objects") and _objectlike(value)):
+            results = [value]
+        else:
+            results = _data_in(value)
+        for obj in results:
             slot = self._slots.get(id(obj))
             previous = None
             if slot is not None and slot.ref() is obj:
@@ -327,7 +333,7 @@ class Recorder:
                         outputs.append(slot.node)  # a known object handed back (a cached one)
                     continue
                 previous = slot  # made inside this call and seen by a nested one: finished now
-            kind = d.kind_of(obj)
+            kind = d.kind_of(obj) or (d.OBJECT if entry.extra.get("objects") else None)
             if kind is None:
                 continue
             if entry.role == READ or content:
@@ -355,6 +361,11 @@ class Recorder:
             node = outputs[0] if outputs else None
         else:
             node = op.inputs[0] if op.inputs else None
+        if role == WRITE and op.entry.c_callable and op.handle is None:
+            # `pickle.dump(m, open(p, "wb"))`: the file closes when the call's temporary dies,
+            # after this event; hash it at the next check.
+            self._pending_files.append((None, op, node))
+            return
         if role == WRITE and op.handle is not None and not getattr(op.handle, "closed", True):
             # Still open (`with open(p, "wb") as f: pickle.dump(m, f)`): hash once it is closed.
             self._pending_files.append((_weak_or_strong(op.handle), op, node))
@@ -381,6 +392,8 @@ class Recorder:
         for ref, op, node in self._pending_files:
             handle = ref() if isinstance(ref, weakref.ref) else ref
             if final or handle is None or getattr(handle, "closed", True):
+                if handle is not None and not getattr(handle, "closed", True):
+                    _flush_quietly(handle)
                 self._write_file(op, node)
             else:
                 keep.append((ref, op, node))
@@ -490,6 +503,29 @@ def _data_in(value: Any) -> list[Any]:
     else:
         return []
     return [x for x in items if d.kind_of(x) is not None]
+
+
+def _objectlike(value: Any) -> bool:
+    """An arbitrary object worth a node when it is pickled: not a path, file or plain value."""
+    if isinstance(value, (str, bytes, int, float, bool, type(None), os.PathLike, types.ModuleType)):
+        return False
+    if hasattr(value, "read") or hasattr(value, "write"):
+        return False
+    if isinstance(value, (callargs.OpenCall, callargs.Unknown)):
+        return False
+    try:
+        weakref.ref(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _flush_quietly(handle: Any) -> None:
+    """At the end of the run a still-open output is flushed so its hash covers what was written."""
+    try:
+        handle.flush()
+    except Exception:
+        pass
 
 
 def _is_default(value: Any, default: Any) -> bool:

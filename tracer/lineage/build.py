@@ -21,7 +21,6 @@ ROW_FILTERS = {
     "train_test_split",
 }
 COLUMN_RENAMERS = {"rename", "set_columns", "set_axis", "add_prefix", "add_suffix"}
-TABULAR = ("DataFrame", "Series")
 
 
 def node_id(n: int | None) -> str | None:
@@ -111,7 +110,7 @@ class Builder:
         ):
             op.rows_dropped = op.rows_in - op.rows_out
         op.dropped_labels = facts.get("dropped_labels")
-        if first_in and first_out and first_in.kind in TABULAR and first_out.kind in TABULAR:
+        if first_in and first_out and first_in.kind == first_out.kind == "DataFrame":
             self._columns(op, first_in, first_out)
         if "derived_from" in facts:
             op.derived_from = facts["derived_from"]
@@ -123,8 +122,6 @@ class Builder:
 
     def _columns(self, op: Op, a: Node, b: Node) -> None:
         cin, cout = a.columns or [], b.columns or []
-        if a.kind == "Series" and b.kind == "Series":
-            cin = cout = []  # a Series' name is not a column set
         if op.op in COLUMN_RENAMERS and len(cin) == len(cout):
             op.cols_renamed = {x: y for x, y in zip(cin, cout) if x != y}
         if "cols_renamed" in op.facts:

@@ -1,0 +1,82 @@
+"""Helpers for tests that run real scripts in subprocesses, traced and untraced."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+def backends() -> list[str]:
+    """Every backend this interpreter can run: both are first class."""
+    return ["sysmon", "setprofile"] if hasattr(sys, "monitoring") else ["setprofile"]
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+    log: Path
+
+
+def env(**extra: str) -> dict[str, str]:
+    e = dict(os.environ)
+    e.pop("TRACER_BACKEND", None)
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    e.update(extra)
+    return e
+
+
+def run_plain(args: list[str], cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                          input=input, env=env(), timeout=300)
+
+
+def run_traced(
+    args: list[str], cwd: Path, backend: str | None = None, log: str = "run.tlog",
+    input: str | None = None, options: list[str] | None = None,
+) -> Result:
+    opts = ["-o", log, *(options or [])]
+    if backend:
+        opts += ["--backend", backend]
+    p = subprocess.run([sys.executable, "-m", "tracer", "run", *opts, *args], cwd=cwd,
+                       capture_output=True, text=True, input=input, env=env(), timeout=300)
+    return Result(p.returncode, p.stdout, p.stderr, cwd / log)
+
+
+def export_json(log: Path, cwd: Path | None = None) -> dict[str, Any]:
+    p = subprocess.run([sys.executable, "-m", "tracer", "export", str(log), "--to", "json"],
+                       cwd=cwd or log.parent, capture_output=True, text=True, env=env(), timeout=120)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def ops_named(doc: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [op for op in doc["ops"] if op["op"] == name]
+
+
+def node(doc: dict[str, Any], node_id: str) -> dict[str, Any]:
+    return next(n for n in doc["nodes"] if n["id"] == node_id)
+
+
+def op_summary(doc: dict[str, Any]) -> list[str]:
+    """One stable line per op: what must be identical across backends and Python versions."""
+    lines = []
+    for op in doc["ops"]:
+        site = op["callsite"] or {}
+        lines.append(
+            f"{op['seq']} parent={op['parent']} {op['op']} in={op['shape_in']} "
+            f"out={op['shape_out']} rows={op['rows_in']}->{op['rows_out']} "
+            f"dropped={op['rows_dropped']} +{op['cols_added']} -{op['cols_removed']} "
+            f"params={sorted(op['params'])} line={site.get('line')} partial={op['partial']}"
+        )
+    return lines
