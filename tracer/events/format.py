@@ -29,6 +29,13 @@ FORMAT_VERSION = (FORMAT_MAJOR, FORMAT_MINOR)
 PREAMBLE = MAGIC + bytes([FORMAT_MAJOR, FORMAT_MINOR])
 PREAMBLE_SIZE = len(PREAMBLE)
 
+# Size limits shared by the writer and the reader (not part of the byte layout). A writer refuses
+# a record bigger than MAX_RECORD_SIZE; a reader treats a bigger one, or a list or map claiming
+# more than MAX_CONTAINER_LEN items, as corruption, so a damaged length prefix cannot make it
+# allocate without bound. Real records are a few hundred bytes.
+MAX_RECORD_SIZE = 64 * 1024 * 1024
+MAX_CONTAINER_LEN = 1 << 22
+
 
 class Kind(IntEnum):
     """The first item of every record. Values are part of the format: never renumber."""

@@ -1,0 +1,207 @@
+"""Append records to a tracer log: buffered in memory, one ``write(2)`` per flush.
+
+`LogWriter` packs each record with msgpack as soon as it is given (so the caller learns at once
+that a value cannot be written) and keeps the packed bytes in a list. `flush()` joins them and
+hands them to the kernel in one ``os.write`` on a raw file descriptor: what reached the kernel
+sits in the page cache and survives ``kill -9`` of the traced process, and because every write
+holds whole records a killed run leaves at worst a torn last record, which the reader reports.
+There is no fsync: a power loss may lose the tail, a crash of the process does not.
+
+The recorder calls `flush()` once per outermost op. The buffer is also flushed when it passes
+`AUTOFLUSH_BYTES`, so a long op full of nested records cannot grow it without bound.
+
+The log is private to its user: a new file gets mode 0o600 and new parent directories 0o700.
+A forked child inherits the writer but must never write into its parent's log: after a fork
+`record()` and `flush()` do nothing in the child, and `close()` only closes its descriptor.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import msgpack
+
+from tracer.events import format
+
+AUTOFLUSH_BYTES = 1 << 20
+
+# The pid of this process, updated in a forked child before any Python code runs there. A
+# writer compares it with the pid it was opened in: one attribute and one global lookup per
+# record instead of a getpid() system call. flush() still asks the kernel, in case something
+# forked from C without running the at-fork hooks.
+_pid = os.getpid()
+
+
+def _after_fork_in_child() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+_KIND_TYPES = frozenset({int, format.Kind})
+
+
+class RecordError(TypeError):
+    """A record holds a value the log cannot store (only msgpack scalars, lists and maps)."""
+
+
+class LogWriter:
+    """Write one tracer log. Thread-safe; `record()` and `flush()` are no-ops after a fork."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path: str = os.path.abspath(os.fsdecode(os.fspath(path)))
+        _make_private_dirs(os.path.dirname(self.path))
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            # O_CREAT leaves the mode of an existing file alone: make an old log private too
+            # (but never chmod a device such as /dev/null).
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) != 0o600:
+                os.fchmod(fd, 0o600)
+            _write_all(fd, format.PREAMBLE)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd: int | None = fd
+        # The pid that may write; None once closed. One comparison covers closed and forked.
+        self._owner: int | None = _pid
+        self.bytes_written: int = len(format.PREAMBLE)
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._pack = msgpack.Packer(use_bin_type=True).pack
+        # Reentrant: a signal handler that records (a trailer on SIGTERM, say) may interrupt
+        # record() or flush() in the same thread; a plain Lock would deadlock there.
+        self._lock = threading.RLock()
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
+    def record(self, rec: list) -> None:
+        """Pack `rec` (``[kind, field, ...]``) and buffer it. Raises `RecordError` if unpackable."""
+        if self._owner != _pid:
+            return  # closed, or we are a forked child
+        if type(rec) is not list or not rec or type(rec[0]) not in _KIND_TYPES:
+            # The reader would take this for corruption and stop reading the log there.
+            raise RecordError(f"cannot write {_describe(rec)}: a record is a list [kind, ...]")
+        with self._lock:
+            try:
+                data = self._pack(rec)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise RecordError(
+                    f"cannot write {_describe(rec)}: {exc} (a log holds only None, bool, "
+                    "int up to 64 bits, float, str, bytes, and lists and dicts of them)"
+                ) from None
+            if len(data) > format.MAX_RECORD_SIZE:
+                raise RecordError(
+                    f"cannot write {_describe(rec)}: {len(data)} bytes is more than the "
+                    f"{format.MAX_RECORD_SIZE} a reader accepts"
+                )
+            self._buffer.append(data)
+            self._buffered += len(data)
+            if self._buffered >= AUTOFLUSH_BYTES:
+                self._flush()
+
+    def flush(self) -> None:
+        """Write everything buffered in one ``os.write`` (more only if the kernel writes less)."""
+        if self._owner != _pid:
+            return
+        with self._lock:
+            self._flush()
+
+    def close(self) -> None:
+        """Flush and close. Idempotent; in a forked child it closes the descriptor only."""
+        if self._owner != _pid or self._owner != os.getpid():
+            # Closed, or a forked child: never flush, and never take the lock, which a thread
+            # of the parent may have held at the fork and nobody here will release.
+            fd, self._fd, self._owner = self._fd, None, None
+            self._buffer, self._buffered = [], 0
+            if fd is not None:
+                os.close(fd)
+            return
+        with self._lock:
+            fd = self._fd
+            if fd is None:
+                return
+            try:
+                self._flush()
+            finally:
+                self._fd = None
+                self._owner = None
+                self._buffer = []
+                self._buffered = 0
+                os.close(fd)
+
+    def _flush(self) -> None:
+        # Caller holds the lock. Swap the buffer out first: a reentrant record() from a signal
+        # handler then lands in the new buffer instead of being written twice or lost.
+        if not self._buffer:
+            return
+        buffer, self._buffer, self._buffered = self._buffer, [], 0
+        if os.getpid() != self._owner or self._fd is None:
+            self._owner = None  # forked from C, without at-fork hooks: never write again
+            return
+        data = b"".join(buffer)
+        try:
+            _write_all(self._fd, data)
+        except BaseException:
+            # Part of a record may have reached the file; anything appended after it would be
+            # misread as that record's tail. Stop writing: the reader reports a torn tail.
+            self._owner = None
+            raise
+        self.bytes_written += len(data)
+
+    def __enter__(self) -> LogWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{self.bytes_written} bytes written"
+        return f"<LogWriter {self.path!r} {state}>"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (regular files rarely write less; pipes may)."""
+    written = os.write(fd, data)
+    if written == len(data):
+        return
+    view = memoryview(data)
+    while written < len(data):
+        written += os.write(fd, view[written:])
+
+
+def _make_private_dirs(directory: str) -> None:
+    """Create `directory` and any missing parents with mode 0o700 (os.makedirs gives
+    intermediate directories the default mode)."""
+    missing = []
+    while directory and not os.path.isdir(directory):
+        missing.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            if not os.path.isdir(d):
+                raise
+
+
+def _describe(rec: object) -> str:
+    """Name a record for an error message: its kind, never its (possibly large) values."""
+    if type(rec) is list and rec:
+        kind = rec[0]
+        if type(kind) in _KIND_TYPES and kind in _KIND_NAMES:
+            return f"{_KIND_NAMES[kind]} record"
+        return f"record of kind {repr(kind)[:40]}"
+    return f"a {type(rec).__name__}"
+
+
+_KIND_NAMES = {int(k): k.name for k in format.Kind}
