@@ -31,6 +31,7 @@ from tracer.catalog.entries import CONSTRUCT, FIT, READ, WRITE, Entry
 from tracer.events.format import Kind
 from tracer.fingerprint.files import file_facts
 from tracer.hooks import callargs
+from tracer.hooks.dispatch import site_offset
 from tracer.reprs import safe_repr
 from tracer.types import CCall
 
@@ -402,7 +403,7 @@ class Recorder:
     # -- interning --------------------------------------------------------------------------
     def _site(self, caller: types.FrameType) -> int:
         code = caller.f_code
-        key = (id(code), caller.f_lasti)
+        key = (id(code), site_offset(caller))
         hit = self._sites.get(key)
         if hit is not None:
             return hit[0]

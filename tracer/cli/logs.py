@@ -7,7 +7,7 @@ import os
 import sys
 
 from tracer.api import tracer_home
-from tracer.exceptions import CommandError
+from tracer.exceptions import CommandError, LogFormatError
 from tracer.lineage.build import load
 from tracer.lineage.graph import Lineage
 
@@ -24,8 +24,10 @@ def open_lineage(path: str | None, home: str | None = None) -> Lineage:
     """Load a log (default: the latest run); warn on stderr when it ends early."""
     lineage = load(path or latest_log(home))
     damage = lineage.damage
+    if damage is not None and damage.kind != "truncated":
+        raise LogFormatError(f"{lineage.path}: {damage.detail}")
     if damage is not None:
-        sys.stderr.write(f"tracer: warning: {damage.detail}\n")
+        sys.stderr.write(f"tracer: warning: {lineage.path}: {damage.detail}\n")
     elif lineage.run.status == "unfinished":
         sys.stderr.write(f"tracer: warning: {lineage.path}: the run did not finish\n")
     return lineage

@@ -20,6 +20,7 @@ backend to detach after too many failures.
 
 from __future__ import annotations
 
+import dis
 import sys
 import types
 from collections.abc import Callable
@@ -29,6 +30,38 @@ from tracer.hooks import callargs
 from tracer.types import CCall, Sink
 
 MAX_ERRORS = 20
+
+# Instructions that only move values onto the stack: the call site is the next instruction
+# that is not one of these.
+_STACK_ONLY = frozenset(
+    op for name, op in dis.opmap.items()
+    if name.startswith(("LOAD_", "PUSH_", "COPY", "SWAP", "NOP", "CACHE", "EXTENDED_ARG",
+                        "KW_NAMES", "PRECALL", "RESUME"))
+)
+_CACHE = dis.opmap.get("CACHE", -1)
+_site_offsets: dict[tuple[int, int], tuple[int, types.CodeType]] = {}
+
+
+def site_offset(frame: types.FrameType) -> int:
+    """The offset of the instruction making the current call in `frame`.
+
+    `f_lasti` alone is not stable: on 3.12 a specialised instruction reports an offset inside
+    its inline cache, and a call reached through a load may report the load. Stepping back
+    out of caches, then forward over loads, makes every report of one site the same offset.
+    """
+    code, lasti = frame.f_code, frame.f_lasti
+    key = (id(code), lasti)
+    hit = _site_offsets.get(key)
+    if hit is not None and hit[1] is code:
+        return hit[0]
+    raw = code.co_code
+    i = lasti
+    while i > 0 and raw[i] == _CACHE:
+        i -= 2
+    while 0 <= i < len(raw) - 1 and raw[i] in _STACK_ONLY:
+        i += 2
+    _site_offsets[key] = (i, code)
+    return i
 
 
 class Open:
@@ -90,6 +123,8 @@ class Dispatcher:
             if caller is None or not self.is_user(caller.f_code):
                 return
             stack = state.stack
+            if stack and stack[-1].cfunc is not None:
+                self._close_stale_c(stack, caller)
             parent = stack[-1] if stack else None
             if parent is not None and self._suppressed(parent, caller, id(frame.f_code)):
                 stack.append(Open(frame, None))
@@ -128,6 +163,8 @@ class Dispatcher:
         """A watched C callable is called from user frame `frame` (the backend checked it)."""
         try:
             stack = state.stack
+            if stack and stack[-1].cfunc is not None:
+                self._close_stale_c(stack, frame)
             parent = stack[-1] if stack else None
             if parent is not None and self._suppressed(parent, frame, id(ccall.func)):
                 stack.append(Open(frame, None, ccall.func, ccall.lasti))
@@ -139,14 +176,18 @@ class Dispatcher:
         except Exception as exc:
             self.fail("c_start", exc)
 
-    def c_exit(self, state: ThreadState, frame: types.FrameType, func: object, error: Any) -> bool:
-        """A C call returned (error None) or raised. True if a result is now pending."""
+    def c_exit(self, state: ThreadState, frame: types.FrameType, lasti: int, error: Any) -> bool:
+        """The C call at `lasti` of `frame` returned (error None) or raised.
+
+        Matched by call site, not by the callable: a bound method (arr.tofile) can reach the
+        return event as a different object than the call event. True if a result is pending.
+        """
         try:
             stack = state.stack
             if not stack:
                 return False
             top = stack[-1]
-            if top.cfunc is not func or top.frame is not frame:
+            if top.cfunc is None or top.frame is not frame or top.lasti != lasti:
                 return False
             stack.pop()
             if top.token is None:
@@ -186,12 +227,21 @@ class Dispatcher:
             self._finish(state.stack.pop(), None, None, lost=True)
 
     # -- helpers ----------------------------------------------------------------------------
+    def _close_stale_c(self, stack: list[Open], frame: types.FrameType) -> None:
+        """A C call whose frame has moved past it ended without us seeing its return."""
+        while stack and stack[-1].cfunc is not None:
+            top = stack[-1]
+            if top.frame is not frame or frame.f_lasti == top.lasti:
+                return
+            stack.pop()
+            self._finish(top, None, None, result_known=False)
+
     def _suppressed(self, parent: Open, caller: types.FrameType, callee: int) -> bool:
         if parent.token is None:
             return True
         if parent.cfunc is not None and parent.frame is caller:
             return True  # called back by the C callable itself, not by the user
-        key = (id(caller.f_code), caller.f_lasti, callee)
+        key = (id(caller.f_code), site_offset(caller), callee)
         seen = parent.seen
         if seen is None:
             parent.seen = {key: 1}

@@ -102,7 +102,9 @@ class ProfileHook:
                     entry = entry_for_c(arg)
                 if entry is not None and is_user(frame.f_code):
                     dispatcher.c_start(state, frame, entry, CCall(arg, frame.f_lasti))
-            elif stack and stack[-1].cfunc is arg:  # c_return / c_exception
-                dispatcher.c_exit(state, frame, arg, True if event == "c_exception" else None)
+            elif stack and stack[-1].frame is frame:  # c_return / c_exception
+                dispatcher.c_exit(
+                    state, frame, frame.f_lasti, True if event == "c_exception" else None
+                )
 
         return profiler

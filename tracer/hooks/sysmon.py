@@ -139,15 +139,15 @@ class SysMonitorHook:
 
     def sysmon_c_return(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
         state = self._state()
-        if state.stack and state.stack[-1].cfunc is func:
+        if state.stack and state.stack[-1].lasti == offset:
             frame = sys._getframe(1)
-            if self.dispatcher.c_exit(state, frame, func, None):
+            if self.dispatcher.c_exit(state, frame, offset, None):
                 self._watch_store(code)
 
     def sysmon_c_raise(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
         state = self._state()
-        if state.stack and state.stack[-1].cfunc is func:
-            self.dispatcher.c_exit(state, sys._getframe(1), func, True)
+        if state.stack and state.stack[-1].lasti == offset:
+            self.dispatcher.c_exit(state, sys._getframe(1), offset, True)
 
     def _watch_store(self, code: types.CodeType) -> None:
         """Arm INSTRUCTION on `code` until the pending result has been stored."""

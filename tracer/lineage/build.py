@@ -159,8 +159,8 @@ def load(path: Any) -> Lineage:
     """Read a whole log into a `Lineage` (raises LogFormatError for a file that is no log)."""
     from tracer.events.reader import LogReader
 
-    reader = LogReader(path)
-    builder = Builder(reader.header, os.fspath(path))
-    for kind, record in reader.records():
-        builder.add(kind, record)
-    return builder.finish(reader.damage)
+    with LogReader(path) as reader:
+        builder = Builder(reader.header, os.fspath(path))
+        for kind, record in reader.records():
+            builder.add(kind, record)
+        return builder.finish(reader.damage)

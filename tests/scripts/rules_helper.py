@@ -1,0 +1,2 @@
+def tidy(df):
+    return df.dropna().reset_index(drop=True)
