@@ -16,12 +16,36 @@ from tracer._version import __version__
 from tracer.exceptions import TracerError
 
 
-def _commands() -> dict[str, Any]:
-    from tracer.cli.debug import DebugCommand
-    from tracer.cli.export import ExportCommand
-    from tracer.cli.run import RunCommand
+# name -> "module:Class"; each subcommand lives in its own module under tracer/cli/.
+COMMANDS = {
+    "run": "tracer.cli.run:RunCommand",
+    "show": "tracer.cli.show:ShowCommand",
+    "summary": "tracer.cli.show:SummaryCommand",
+    "replay": "tracer.cli.replay:ReplayCommand",
+    "export": "tracer.cli.export:ExportCommand",
+    "runs": "tracer.cli.runs:RunsCommand",
+    "why": "tracer.cli.why:WhyCommand",
+    "diff": "tracer.cli.diff:DiffCommand",
+    "report": "tracer.cli.report:ReportCommand",
+    "index": "tracer.cli.index:IndexCommand",
+    "clear": "tracer.cli.clear:ClearCommand",
+    "debug": "tracer.cli.debug:DebugCommand",
+}
 
-    return {"run": RunCommand, "export": ExportCommand, "debug": DebugCommand}
+
+def _commands() -> dict[str, Any]:
+    import importlib
+
+    found = {}
+    for name, target in COMMANDS.items():
+        module, _, cls = target.partition(":")
+        try:
+            found[name] = getattr(importlib.import_module(module), cls)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            # a command whose module is not there (yet) is simply not offered
+    return found
 
 
 def build_parser(commands: dict[str, Any]) -> argparse.ArgumentParser:
