@@ -12,6 +12,11 @@ Arrays are then read through their private backing ndarrays where pandas has the
 (``_ndarray``, ``_data`` / ``_mask``); each such fast path falls back on the public
 ``take`` + ``numpy.asarray`` route if the attribute is missing. This module is imported
 only once pandas is.
+
+Cost (benchmarks/bench_fingerprint.py, fastest repeats on a 2-core VM): about 25 µs fixed,
+then per column about 5 µs for numeric, bool and datetime columns and 60 µs (1k rows) to
+120 µs (1M rows) for str/object columns, which must touch 1,024 Python objects scattered in
+memory. A 50-column float frame costs about 0.3 ms; every column is always hashed.
 """
 
 from __future__ import annotations
