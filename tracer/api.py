@@ -37,7 +37,8 @@ def default_log_path(script: str | None, home: str | None = None) -> str:
     """`.tracer/runs/<UTC time>-<script>.tlog`; never overwrites an existing log."""
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
-    stem = os.path.splitext(os.path.basename(script or "python"))[0] or "python"
+    stem = os.path.basename(script or "python")
+    stem = stem[:-3] if stem.endswith(".py") else stem  # a script, or a -m module name
     stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
     runs = os.path.join(tracer_home(home), "runs")
     path = os.path.join(runs, f"{stamp}-{stem}.tlog")

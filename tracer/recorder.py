@@ -27,6 +27,7 @@ from typing import Any
 
 from tracer import describe as d
 from tracer import fingerprint as fp
+from tracer import opdiff
 from tracer.catalog.entries import CONSTRUCT, FIT, READ, WRITE, Entry
 from tracer.events.format import Kind
 from tracer.fingerprint.files import file_facts
@@ -44,14 +45,17 @@ UNSEEDED = {"sample": "random_state", "train_test_split": "random_state"}
 class Slot:
     """The registry's entry for one live object."""
 
-    __slots__ = ("ref", "node", "version", "object_no", "fingerprint")
+    __slots__ = ("ref", "node", "version", "object_no", "fingerprint", "columns")
 
-    def __init__(self, ref: weakref.ref, node: int, version: int, object_no: int, fingerprint: str | None):
+    def __init__(
+        self, ref: weakref.ref, node: int, version: int, object_no: int, fingerprint: str | None
+    ) -> None:
         self.ref = ref
         self.node = node
         self.version = version
         self.object_no = object_no
         self.fingerprint = fingerprint
+        self.columns: frozenset[str] | None = None  # a Series' source columns (opdiff)
 
 
 class OpenOp:
@@ -59,7 +63,8 @@ class OpenOp:
 
     __slots__ = (
         "seq", "entry", "name", "parent", "args", "inputs", "subject", "start", "site", "thread",
-        "params", "file", "handle", "partial", "fp_inputs", "mark",
+        "params", "file", "handle", "partial", "fp_inputs", "mark", "caller", "in_cols",
+        "new_slots", "before_index", "lambdas", "derived", "feeds",
     )
 
 
@@ -107,6 +112,7 @@ class Recorder:
             return None
         op = OpenOp()
         op.entry, op.name, op.parent, op.args, op.partial = entry, name, parent, args, partial
+        op.caller = caller
         op.subject = _subject(entry, args)
         op.start = time.perf_counter_ns()
         defaults = self.defaults.get(id(frame.f_code)) if frame is not None else None
@@ -119,11 +125,15 @@ class Recorder:
             op.mark = self._nodes
             op.inputs = []
             op.fp_inputs = []
+            op.in_cols = []
             for obj in data:
                 slot = self._node_of(obj, parent)
                 if slot is not None and slot.node not in op.inputs:
                     op.inputs.append(slot.node)
                     op.fp_inputs.append(slot.fingerprint)
+                    op.in_cols.append(self._columns_of(obj))
+            opdiff.on_start(op, self._columns_of)
+        op.caller = None  # the frame is not ours to keep
         op.file = op.handle = None
         if entry.path_params:
             self._find_file(op)
@@ -143,12 +153,19 @@ class Recorder:
         assert isinstance(op, OpenOp)
         duration = time.perf_counter_ns() - op.start
         facts: dict[str, Any] = {}
+        op.new_slots = []
         try:
             with self._lock:
                 outputs = [] if (error is not None or lost) else self._outputs(op, value, result_known)
         except Exception as exc:  # a strange object: keep the op, say what failed
             self.internal_error(f"outputs of {op.name}", exc)
             outputs, op.partial = [], True
+        if error is None and not lost:
+            try:
+                facts.update(opdiff.on_end(op, value, op.new_slots, self._columns_of,
+                                           full=self.rows_full, values=self.values))
+            except Exception as exc:
+                self.internal_error(f"diff of {op.name}", exc)
         if error is not None:
             facts["error"] = "exception" if error is True else _exc_text(error)
         if lost:
@@ -290,6 +307,15 @@ class Recorder:
         self.counts["nodes"] += 1
         return slot
 
+    def _columns_of(self, obj: Any) -> frozenset[str] | None:
+        """The source columns recorded for a live object (a Series taken from a frame...)."""
+        slot = self._slots.get(id(obj))
+        if slot is not None and slot.ref() is obj and slot.columns is not None:
+            return slot.columns
+        if d.kind_of(obj) == d.DATAFRAME:
+            return frozenset(map(str, obj.columns))  # a row-wise function of a frame reads it all
+        return None
+
     def _evict(self, key: int, ref: weakref.ref) -> None:
         # Runs when an object dies: drop its slot unless the id already belongs to a new one.
         slot = self._slots.get(key)
@@ -308,6 +334,7 @@ class Recorder:
                 slot = self._new_node(target, kind, op.seq, derived)
                 if slot is not None:
                     outputs.append(slot.node)
+                    op.new_slots.append(slot)
             return outputs
         if entry.mutates(op.args) and op.subject is not None:
             previous = self._slots.get(id(op.subject))
@@ -316,6 +343,9 @@ class Recorder:
                 slot = self._new_node(op.subject, kind, op.seq, derived, previous)
                 if slot is not None:
                     outputs.append(slot.node)
+                    slot.columns = previous.columns
+                    if entry.role == FIT:
+                        op.new_slots.append(slot)  # a model learns its columns from its X
             if entry.role == FIT or value is op.subject:
                 return outputs
         if not result_known:
@@ -347,6 +377,7 @@ class Recorder:
             slot = self._new_node(obj, kind, op.seq, fingerprint, previous)
             if slot is not None:
                 outputs.append(slot.node)
+                op.new_slots.append(slot)
         return outputs
 
     # -- files ----------------------------------------------------------------------------------

@@ -138,3 +138,29 @@ def test_same_ops_on_every_backend_and_python(traced):
     if os.environ.get("TRACER_REGEN_GOLD"):  # tools/regen_gold.sh, after a deliberate change
         gold.write_text("\n".join(lines) + "\n")
     assert lines == gold.read_text().splitlines()
+
+
+def test_what_each_step_changed(traced):
+    _, _, doc = traced
+    (dropna,) = ops_named(doc, "dropna")
+    # the 207 rows whose total_bedrooms is missing, by their row number in the raw file
+    assert dropna["rows_dropped"] == 207 and len(dropna["dropped_labels"]) == 207
+    assert dropna["dropped_labels"][:3] == [290, 341, 538]
+    assert dropna["filter_columns"] == ["total_bedrooms"]
+    (query,) = ops_named(doc, "query")
+    assert query["filter_columns"] == ["median_house_value", "housing_median_age"]
+    assert len(query["dropped_labels"]) == 1000  # capped by default; --rows full keeps all
+    outlier = ops_named(doc, "filter")[0]
+    assert outlier["filter_columns"] == ["population"]
+    derived = {}
+    for op in ops_named(doc, "assign"):
+        derived.update(op["derived_from"])
+    assert derived["rooms_per_household"] == ["households", "total_rooms"]
+    assert derived["bedrooms_per_room"] == ["total_bedrooms", "total_rooms"]
+    assert derived["population_per_household"] == ["households", "population"]
+    assert derived["log_population"] == ["population"]
+    assert derived["residual"] == ["actual", "predicted"]
+    (frame,) = ops_named(doc, "DataFrame")
+    assert frame["derived_from"]["actual"] == ["median_house_value"]
+    split = [op for op in ops_named(doc, "filter") if op["filter_columns"] == ["longitude"]]
+    assert len(split) == 4  # X/y train/test by the longitude mask

@@ -79,7 +79,7 @@ class RunCommand:
         tracer = Tracer(
             args.log, backend=args.backend, include=include, exclude=args.exclude,
             rows_full=args.rows == "full", values=args.values,
-            script=name if not as_module else sys.argv[0], argv=sys.argv, home=args.home,
+            script=name, argv=sys.argv, home=args.home,
         )
         tracer.start()
         outcome = None

@@ -1,0 +1,301 @@
+"""What an op changed: dropped rows, where columns came from, what a filter looked at.
+
+The recorder calls these at the end of an op, with the live input and output objects in hand.
+Everything here is bounded: counts are free, dropped labels come from a RangeIndex fast path or
+an index difference on frames up to `LABELS_MAX_ROWS` rows (beyond that only with
+`--rows full`), and filter columns of `dropna` are read from a sample of the dropped rows.
+
+Column provenance rides on Series: a Series taken from a DataFrame column knows that column,
+and arithmetic, comparisons, ufuncs, map/apply of Series carry the union of what their inputs
+knew. `df["x"] = expr`, `assign` and `DataFrame({...})` turn that into `derived_from`;
+boolean masks turn it into `filter_columns`.
+
+Privacy: labels are kept only when they are positions or integer ids (a RangeIndex, an integer
+index); labels that are data (names, emails as the index) need `--values`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterable
+from typing import Any
+
+from tracer import describe as d
+
+LABELS_CAP = 1000  # dropped labels kept per op by default
+LABELS_MAX_ROWS = 100_000  # above this, labels only with --rows full (index difference is O(n))
+NA_SAMPLE = 256  # dropped rows looked at to tell which columns made dropna drop them
+
+# Ops that keep a subset of their subject's rows.
+ROW_FILTERS = frozenset({
+    "dropna", "filter", "query", "drop_duplicates", "head", "tail", "sample", "nlargest",
+    "nsmallest", "loc", "iloc", "drop", "slice", "truncate",
+})
+# Ops whose output values come from their inputs' values, element by element or by a function
+# of them: the output Series carries its inputs' source columns.
+_NOT_CARRYING = frozenset({"groupby", "value_counts", "describe", "count", "nunique", "size"})
+
+
+def seed_columns(op: str, subject: Any, args: dict[str, Any]) -> frozenset[str] | None:
+    """Source columns of a Series taken straight out of a DataFrame (df["a"], df.loc[:, "a"])."""
+    if op == "getitem" and d.kind_of(subject) == d.DATAFRAME:
+        key = args.get("key")
+        if isinstance(key, (str, int, float, tuple)):
+            return frozenset([_label(key)])
+    if op == "getattr" and d.kind_of(subject) == d.DATAFRAME:
+        name = args.get("name")
+        if isinstance(name, str):
+            return frozenset([name])
+    return None
+
+
+def carried_columns(op: str, inputs: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    if op.startswith(("groupby", "to_")) or op in _NOT_CARRYING:
+        return None
+    out: set[str] = set()
+    for cols in inputs:
+        if cols:
+            out |= cols
+    return frozenset(out) if out else None
+
+
+# -- rows -----------------------------------------------------------------------------------------
+
+
+def dropped_rows(before: Any, after: Any, *, full: bool, values: bool) -> dict[str, Any]:
+    """rows_dropped always; dropped_labels when cheap and not data (see module docstring).
+
+    `before` and `after` are the row indexes of the op's subject and result.
+    """
+    n_in, n_out = len(before), len(after)
+    facts: dict[str, Any] = {"rows_dropped": n_in - n_out}
+    if n_out >= n_in:
+        return facts
+    if n_in > LABELS_MAX_ROWS and not full:
+        facts["labels"] = "skipped"  # only with --rows full on frames this large
+        return facts
+    dropped = dropped_index(before, after)
+    if dropped is None:
+        return facts
+    if not (values or _labels_are_positions(before)):
+        facts["labels"] = "withheld"  # the index holds data values: only with --values
+        return facts
+    cap = None if full else LABELS_CAP
+    labels = dropped[:cap] if cap is not None else dropped
+    facts["dropped_labels"] = [_plain(x) for x in labels.tolist()]
+    if cap is not None and len(dropped) > cap:
+        facts["labels"] = "capped"
+    return facts
+
+
+def dropped_index(src: Any, dst: Any) -> Any:
+    """The labels of index `src` that index `dst` lost, as an Index (None if it cannot tell)."""
+    import numpy as np
+
+    start, stop, step = _range_params(src)
+    if step is not None and dst.dtype.kind in "iu":
+        # RangeIndex fast path: positions of the kept labels, then the complement.
+        keep = np.ones(len(src), dtype=bool)
+        pos = (dst.to_numpy() - start) // step
+        pos = pos[(pos >= 0) & (pos < len(src))]
+        keep[pos] = False
+        return src[keep]
+    if src.is_unique:
+        return src.difference(dst, sort=False)
+    return None
+
+
+def _range_params(index: Any) -> tuple[int, int, int | None]:
+    step = getattr(index, "step", None)
+    if step is None or type(index).__name__ != "RangeIndex":
+        return 0, 0, None
+    return index.start, index.stop, step
+
+
+def _labels_are_positions(index: Any) -> bool:
+    return type(index).__name__ == "RangeIndex" or getattr(index.dtype, "kind", "") in "iu"
+
+
+def na_columns(before: Any, after: Any, subset: Any) -> list[str]:
+    """Which columns made dropna drop rows: looked up on a sample of the dropped rows."""
+    if subset is not None:
+        return [_label(c) for c in (subset if isinstance(subset, (list, tuple)) else [subset])]
+    dropped = dropped_index(before.index, after.index)
+    if dropped is None or len(dropped) == 0:
+        return []
+    sample = before.loc[dropped[:NA_SAMPLE]]
+    if d.kind_of(sample) == d.SERIES:
+        return []
+    flags = sample.isna().any(axis=0)
+    return [_label(c) for c, flag in zip(sample.columns, flags.tolist()) if flag]
+
+
+# -- query expressions ----------------------------------------------------------------------------
+
+_BACKTICK = re.compile(r"`([^`]+)`")
+
+
+def query_columns(expr: Any, columns: list[str] | None) -> list[str]:
+    """Columns named in a DataFrame.query / eval expression, in order of first use."""
+    if not isinstance(expr, str) or not columns:
+        return []
+    known = set(columns)
+    found: list[str] = []
+    for name in _BACKTICK.findall(expr):
+        if name in known and name not in found:
+            found.append(name)
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(_BACKTICK.sub(" ", expr)).readline)
+        for tok in tokens:
+            if tok.type == tokenize.NAME and tok.string in known and tok.string not in found:
+                found.append(tok.string)
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return found
+
+
+def _label(x: Any) -> str:
+    if isinstance(x, str):
+        return x
+    if isinstance(x, tuple):
+        return "|".join(_label(v) for v in x)
+    return str(x)
+
+
+def _plain(x: Any) -> Any:
+    """A msgpack-safe label: ints and strings stay, anything else becomes its string."""
+    if isinstance(x, (int, str)) and not isinstance(x, bool):
+        return x
+    if isinstance(x, float) and x == x:
+        return x
+    return str(x)
+
+
+# -- glue called by the recorder ------------------------------------------------------------------
+
+
+def on_start(op: Any, cols_of: Any) -> None:
+    """Note what the end of the op will need: the subject's rows before an in-place filter,
+    which lambda makes which assigned column, and (for a call nested in an assign lambda)
+    which column this call feeds."""
+    op.before_index = None
+    op.lambdas = None
+    op.derived = None
+    op.feeds = None
+    name, args, subject = op.name, op.args, op.subject
+    if name in ROW_FILTERS and op.entry.mutates(args) and d.kind_of(subject) in (d.DATAFRAME, d.SERIES):
+        op.before_index = subject.index  # immutable: safe to hold until the op ends
+    if name == "assign":
+        import types
+
+        op.lambdas, op.derived = {}, {}
+        for key, value in args.items():
+            if key == "self":
+                continue
+            if isinstance(value, types.FunctionType):
+                op.lambdas[id(value.__code__)] = key
+                op.derived[key] = set()
+            else:
+                op.derived[key] = set(cols_of(value) or ())
+    parent = op.parent
+    if parent is not None and getattr(parent, "lambdas", None):
+        frame = op.caller
+        for _ in range(8):  # the lambda itself, or a helper it calls
+            if frame is None:
+                break
+            column = parent.lambdas.get(id(frame.f_code))
+            if column is not None:
+                op.feeds = column
+                break
+            frame = frame.f_back
+
+
+def on_end(
+    op: Any, value: Any, new_slots: list[Any], cols_of: Any, *, full: bool, values: bool
+) -> dict[str, Any]:
+    """The op's diff facts; also gives its new output Series their source columns."""
+    facts: dict[str, Any] = {}
+    name, args, subject = op.name, op.args, op.subject
+    seeded = seed_columns(name, subject, args)
+    carried = seeded
+    if carried is None:
+        sources = [cols_of(subject)] if name in ROW_FILTERS else op.in_cols
+        carried = carried_columns(name, sources)
+    for slot in new_slots:
+        kind = d.kind_of(slot.ref())
+        if kind in (d.SERIES, d.NDARRAY, d.MODEL):
+            slot.columns = carried
+
+    # rows
+    if name in ROW_FILTERS:
+        before = op.before_index
+        if before is None and d.kind_of(subject) in (d.DATAFRAME, d.SERIES):
+            before = subject.index
+        after_obj = subject if op.before_index is not None else value
+        if before is not None and d.kind_of(after_obj) in (d.DATAFRAME, d.SERIES):
+            facts.update(dropped_rows(before, after_obj.index, full=full, values=values))
+            facts.update(_filter_columns(op, after_obj, cols_of))
+
+    # columns
+    derived = _derived(op, value, cols_of)
+    if derived:
+        facts["derived_from"] = derived
+    if op.feeds is not None and op.parent.derived is not None:
+        read = carried
+        if name == "select_columns" and isinstance(args.get("key"), list):
+            read = frozenset(_label(k) for k in args["key"])
+        if read:
+            op.parent.derived[op.feeds] |= read
+    return facts
+
+
+def _filter_columns(op: Any, after: Any, cols_of: Any) -> dict[str, Any]:
+    name, args, subject = op.name, op.args, op.subject
+    columns: list[str] = []
+    if name in ("filter", "loc"):
+        columns = sorted(cols_of(args.get("key")) or ())
+    elif name == "query":
+        columns = query_columns(args.get("expr"), _columns(subject))
+    elif name == "dropna" and op.before_index is None and d.kind_of(subject) == d.DATAFRAME:
+        columns = na_columns(subject, after, args.get("subset"))
+    elif name == "dropna" and args.get("subset") is not None:
+        columns = na_columns(subject, after, args.get("subset"))
+    elif name == "drop_duplicates":
+        subset = args.get("subset")
+        columns = [_label(c) for c in subset] if isinstance(subset, (list, tuple)) else (
+            [_label(subset)] if subset is not None else _columns(subject) or [])
+    elif name in ("nlargest", "nsmallest"):
+        cols = args.get("columns")
+        columns = [_label(c) for c in cols] if isinstance(cols, (list, tuple)) else (
+            [_label(cols)] if cols is not None else [])
+    return {"filter_columns": columns} if columns else {}
+
+
+def _derived(op: Any, value: Any, cols_of: Any) -> dict[str, list[str]]:
+    name, args = op.name, op.args
+    if name == "assign" and op.derived is not None:
+        return {k: sorted(v) for k, v in op.derived.items()}
+    if name in ("setitem", "insert"):
+        key = args.get("key", args.get("column"))
+        if isinstance(key, (str, int, float, tuple)):
+            return {_label(key): sorted(cols_of(args.get("value")) or ())}
+        if isinstance(key, list):
+            src = sorted(cols_of(args.get("value")) or ())
+            return {_label(k): src for k in key}
+    if name.endswith("_setitem"):
+        key = args.get("key")
+        col = key[1] if isinstance(key, tuple) and len(key) == 2 else None
+        if isinstance(col, (str, int)) and not isinstance(col, bool):
+            return {_label(col): sorted(cols_of(args.get("value")) or ())}
+    if op.entry.role == "construct" and isinstance(args.get("data"), dict):
+        return {_label(k): sorted(cols_of(v) or ()) for k, v in args["data"].items()
+                if cols_of(v)}
+    return {}
+
+
+def _columns(obj: Any) -> list[str] | None:
+    if d.kind_of(obj) != d.DATAFRAME:
+        return None
+    return [_label(c) for c in obj.columns]
