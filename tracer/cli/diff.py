@@ -1,0 +1,37 @@
+"""`tracer diff RUN_A RUN_B`: where two runs' data first diverge; exit 1 if they differ."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tracer.cli.runs import HOME_HELP
+
+
+class DiffCommand:
+    """Compare two runs op by op (exit status 0: equivalent, 1: different)."""
+
+    @staticmethod
+    def prepare_parser(p: argparse.ArgumentParser) -> None:
+        p.add_argument("run_a", metavar="RUN_A",
+                       help="a run id (or unique part of one), a log path, latest or latest~N")
+        p.add_argument("run_b", metavar="RUN_B", nargs="?", default=None,
+                       help="the other run (default: latest)")
+        p.add_argument("--home", help=HOME_HELP)
+
+    def run(self, args: Any) -> int:
+        from rich.console import Console
+
+        from tracer.cli.logs import open_lineage
+        from tracer.store import open_store
+        from tracer.store.diff import compare
+        from tracer.store.render import diff_view
+
+        with open_store(args.home) as store:
+            run_a = store.resolve(args.run_a)
+            run_b = store.resolve(args.run_b or "latest")
+        a = open_lineage(run_a.log)
+        b = a if run_b.log == run_a.log else open_lineage(run_b.log)
+        result = compare(a, b)
+        diff_view(result, run_a, run_b, Console())
+        return 0 if result.equivalent else 1

@@ -1,0 +1,36 @@
+"""`tracer runs [--limit N]`: the runs in the store, newest first."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+HOME_HELP = "the store directory (default: $TRACER_HOME or ./.tracer)"
+
+
+class RunsCommand:
+    """List the traced runs in the store, newest first."""
+
+    @staticmethod
+    def prepare_parser(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-n", "--limit", type=int, default=20,
+                       help="show at most N runs (default: 20; 0: all)")
+        p.add_argument("--home", help=HOME_HELP)
+
+    def run(self, args: Any) -> int:
+        from rich.console import Console
+
+        from tracer.store import open_store
+        from tracer.store.render import runs_table
+
+        with open_store(args.home) as store:
+            runs = store.runs(limit=args.limit or None)
+            total = len(store.runs()) if args.limit else len(runs)
+        console = Console()
+        if not runs:
+            console.print(f"no runs in {store.runs_dir} (run a script with `tracer run` first)")
+            return 0
+        runs_table(runs, console)
+        if total > len(runs):
+            console.print(f"[dim]{total - len(runs)} older runs not shown (--limit 0 shows all)[/]")
+        return 0
