@@ -86,7 +86,7 @@ class Recorder:
         self._seq = 0
         self._nodes = 0
         self._objects = 0
-        self._sites: dict[tuple[int, int], tuple[int, types.CodeType]] = {}
+        self._sites: dict[tuple[int, int], tuple[int, types.CodeType, str]] = {}
         self._schemas: dict[tuple, int] = {}
         self._threads: dict[int, int] = {}
         self._pending_files: list[tuple[Any, OpenOp, int | None]] = []
@@ -116,11 +116,12 @@ class Recorder:
         op.subject = _subject(entry, args)
         op.start = time.perf_counter_ns()
         defaults = self.defaults.get(id(frame.f_code)) if frame is not None else None
-        op.params, data = self._split_args(entry, args, defaults)
+        with self._lock:
+            op.site, source = self._site(caller)
+        op.params, data = self._split_args(entry, args, defaults, None if self.values else source)
         with self._lock:
             self._seq += 1
             op.seq = self._seq
-            op.site = self._site(caller)
             op.thread = self._thread()
             op.mark = self._nodes
             op.inputs = []
@@ -214,11 +215,17 @@ class Recorder:
 
     # -- arguments ----------------------------------------------------------------------------
     def _split_args(
-        self, entry: Entry, args: dict[str, Any], defaults: dict[str, Any] | None
+        self,
+        entry: Entry,
+        args: dict[str, Any],
+        defaults: dict[str, Any] | None,
+        source: str | None,
     ) -> tuple[dict[str, str], list[Any]]:
         """Parameters (name -> short repr) and the data objects among the arguments.
 
         Parameters left at their default value are not shown: they say nothing about this call.
+        Values not written in the call's line of code (`source`) are shown by type only (see
+        reprs.py); file names are always shown.
         """
         params: dict[str, str] = {}
         data: list[Any] = []
@@ -243,8 +250,10 @@ class Recorder:
                     continue
             if name == "data" and not self.values and isinstance(value, (list, tuple, dict)):
                 params[name] = f"<{type(value).__name__} len={len(value)}>"  # literal data: no values
-            else:
+            elif name in entry.path_params:
                 params[name] = safe_repr(value)
+            else:
+                params[name] = safe_repr(value, source=source)
         return params, data
 
     def _find_file(self, op: OpenOp) -> None:
@@ -432,21 +441,22 @@ class Recorder:
         self._pending_files = keep
 
     # -- interning --------------------------------------------------------------------------
-    def _site(self, caller: types.FrameType) -> int:
+    def _site(self, caller: types.FrameType) -> tuple[int, str]:
+        """(call site id, its line of code); a CALLSITE record the first time."""
         code = caller.f_code
         key = (id(code), site_offset(caller))
         hit = self._sites.get(key)
         if hit is not None:
-            return hit[0]
+            return hit[0], hit[2]
         site = len(self._sites) + 1
-        self._sites[key] = (site, code)
         line = caller.f_lineno or code.co_firstlineno
         source = linecache.getline(code.co_filename, line).strip()
+        self._sites[key] = (site, code, source)
         if len(source) > 200:
             source = source[:199] + "…"
         function = getattr(code, "co_qualname", code.co_name)
         self.writer.record([Kind.CALLSITE, site, code.co_filename, line, function, source])
-        return site
+        return site, self._sites[key][2]
 
     def _schema(self, columns: list[str] | None, dtypes: list[str] | None) -> int:
         key = (tuple(columns) if columns is not None else None, tuple(dtypes) if dtypes else None)

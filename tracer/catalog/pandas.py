@@ -169,6 +169,14 @@ def indexer_setitem(args: Mapping[str, object]) -> str:
     return _indexer_name(args) + "_setitem"
 
 
+def frame_getattr(args: Mapping[str, object]) -> str | None:
+    """`df.population`: attribute access that falls through to a column."""
+    name = args.get("name")
+    if not isinstance(name, str) or name.startswith("_"):
+        return None
+    return "getattr"
+
+
 def frame_setattr(args: Mapping[str, object]) -> str | None:
     name = args.get("name")
     if not isinstance(name, str) or name.startswith("_"):
@@ -228,6 +236,9 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             yield values, Entry("values", f"pandas.{cname}.values")
     yield inspect.getattr_static(pd.DataFrame, "__setattr__"), Entry(
         "setattr", "pandas.NDFrame.__setattr__", MUTATE, namer=frame_setattr
+    )
+    yield inspect.getattr_static(pd.DataFrame, "__getattr__"), Entry(
+        "getattr", "pandas.NDFrame.__getattr__", namer=frame_getattr
     )
     ufunc = inspect.getattr_static(pd.Series, "__array_ufunc__", None)
     if ufunc is not None:

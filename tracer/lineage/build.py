@@ -20,6 +20,11 @@ ROW_FILTERS = {
     "nsmallest", "loc", "iloc", "drop", "slice", "truncate", "between_time", "at_time",
     "train_test_split",
 }
+# Series ops whose change of dtype is news (a comparison always makes bools: not news).
+SERIES_CASTS = {
+    "astype", "convert_dtypes", "infer_objects", "to_numeric", "to_datetime", "to_timedelta",
+    "map", "apply", "fillna", "replace", "where", "mask", "round", "transform",
+}
 COLUMN_RENAMERS = {"rename", "set_columns", "set_axis", "add_prefix", "add_suffix"}
 
 
@@ -112,6 +117,14 @@ class Builder:
         op.dropped_labels = facts.get("dropped_labels")
         if first_in and first_out and first_in.kind == first_out.kind == "DataFrame":
             self._columns(op, first_in, first_out)
+        elif (
+            first_in and first_out and first_in.kind == first_out.kind == "Series"
+            and op.op in SERIES_CASTS
+        ):
+            old, new = (first_in.dtypes or [None])[0], (first_out.dtypes or [None])[0]
+            if old and new and old != new:
+                name = (first_out.columns or first_in.columns or [""])[0]
+                op.dtype_changes = {name: [old, new]}
         if "derived_from" in facts:
             op.derived_from = facts["derived_from"]
         if "filter_columns" in facts:
