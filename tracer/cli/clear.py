@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tracer.cli.runs import HOME_HELP
@@ -36,7 +36,7 @@ class ClearCommand:
             if args.keep is not None:
                 doomed = runs[args.keep:]
             elif args.older_than is not None:
-                cutoff = datetime.now(timezone.utc) - timedelta(days=args.older_than)
+                cutoff = datetime.now(UTC) - timedelta(days=args.older_than)
                 doomed = [r for r in runs if _started(r.started) < cutoff]
             else:
                 doomed = runs
@@ -53,7 +53,8 @@ class ClearCommand:
                     except FileNotFoundError:
                         pass
                     except OSError as exc:
-                        sys.stderr.write(f"tracer: warning: cannot delete {r.log}: {exc.strerror}\n")
+                        sys.stderr.write(
+                            f"tracer: warning: cannot delete {r.log}: {exc.strerror}\n")
                         continue
                     print(f"removed {shown_path(r.log)}  ({r.name}, {r.run_id})")
                 else:
@@ -68,8 +69,8 @@ class ClearCommand:
 
 def _started(iso: str | None) -> datetime:
     if not iso:
-        return datetime.min.replace(tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=UTC)
     try:
         return datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
-        return datetime.min.replace(tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=UTC)

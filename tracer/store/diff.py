@@ -90,7 +90,7 @@ def compare(a: Lineage, b: Lineage) -> RunDiff:
     matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            for i, j in zip(range(i1, i2), range(j1, j2)):
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=False):
                 pairs.append(_pair(a, b, a.ops[i], b.ops[j]))
         else:
             pairs.extend(Pair(op, None) for op in a.ops[i1:i2])
@@ -104,12 +104,13 @@ def compare(a: Lineage, b: Lineage) -> RunDiff:
 def _pair(la: Lineage, lb: Lineage, a: Op, b: Op) -> Pair:
     p = Pair(a, b)
     fa, fb = _files_of(la, a.seq), _files_of(lb, b.seq)
-    for x, y in zip(fa, fb):
-        what = "input file" if x.mode == "read" else "written file"
-        if x.hash != y.hash:
-            p.changes.append(Change(f"{what} {os.path.basename(x.path)}", _h(x.hash), _h(y.hash)))
-        if x.relpath != y.relpath:
-            p.notes.append(Change(f"{what} path", x.relpath, y.relpath))
+    for fx, fy in zip(fa, fb, strict=False):
+        what = "input file" if fx.mode == "read" else "written file"
+        if fx.hash != fy.hash:
+            p.changes.append(Change(f"{what} {os.path.basename(fx.path)}", _h(fx.hash),
+                                    _h(fy.hash)))
+        if fx.relpath != fy.relpath:
+            p.notes.append(Change(f"{what} path", fx.relpath, fy.relpath))
     if len(fa) != len(fb):
         p.changes.append(Change("files", str(len(fa)), str(len(fb))))
     if (a.rows_in, a.rows_out) != (b.rows_in, b.rows_out):
@@ -118,7 +119,7 @@ def _pair(la: Lineage, lb: Lineage, a: Op, b: Op) -> Pair:
     outs_b = [lb.nodes.get(n) for n in b.outputs]
     if len(outs_a) != len(outs_b):
         p.changes.append(Change("outputs", str(len(outs_a)), str(len(outs_b))))
-    for i, (x, y) in enumerate(zip(outs_a, outs_b)):
+    for i, (x, y) in enumerate(zip(outs_a, outs_b, strict=False)):
         label = "" if len(outs_a) == 1 else f" (output {i + 1})"
         if x is None or y is None:
             continue
@@ -248,5 +249,6 @@ def _cols(x: list[str] | None, y: list[str] | None) -> str:
 
 
 def _dtypes(x: Any, y: Any) -> str:
-    pairs = [f"{c}: {d}" for c, d, e in zip(x.columns or [], x.dtypes or [], y.dtypes or []) if d != e]
+    triples = zip(x.columns or [], x.dtypes or [], y.dtypes or [], strict=False)
+    pairs = [f"{c}: {d}" for c, d, e in triples if d != e]
     return ", ".join(pairs) or ", ".join(x.dtypes or [])

@@ -140,14 +140,15 @@ def extract(path: str) -> RunFacts:
         ))
     _derive_inputs(files, ops, origins)
 
-    t = trailer or {}
-    counts = t.get("counts") if isinstance(t.get("counts"), dict) else {}
+    t: dict[str, Any] = trailer if isinstance(trailer, dict) else {}
+    counts: dict[str, Any] = t["counts"] if isinstance(t.get("counts"), dict) else {}
     duration = t.get("duration_s")
     return RunFacts(
         log=path, log_size=st.st_size, log_mtime_ns=st.st_mtime_ns,
         run_id=_str(header.get("run_id")), script=_str(header.get("script")),
         argv=[str(a) for a in header.get("argv") or []], cwd=cwd,
-        host=_str(header.get("host")), pid=header.get("pid") if type(header.get("pid")) is int else None,
+        host=_str(header.get("host")),
+        pid=header.get("pid") if type(header.get("pid")) is int else None,
         python=_str(header.get("python")), backend=_str(header.get("backend")),
         tracer_version=_str(header.get("tracer_version")), started=_str(header.get("started")),
         ended=_str(t.get("ended")),
@@ -160,7 +161,9 @@ def extract(path: str) -> RunFacts:
     )
 
 
-def _derive_inputs(files: list[FileFact], ops: dict[int, _Op], origins: dict[int, int | None]) -> None:
+def _derive_inputs(
+    files: list[FileFact], ops: dict[int, _Op], origins: dict[int, int | None]
+) -> None:
     reads_by_op: dict[int, list[int]] = {}
     for i, f in enumerate(files):
         if f.mode == "read":

@@ -161,7 +161,8 @@ class Store:
                 n = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
                 raise _Corrupt("it is empty" if n == 0 else "it is not a tracer index")
             if version != SCHEMA_VERSION:
-                raise _Corrupt(f"it has schema version {version}, this tracer uses {SCHEMA_VERSION}")
+                raise _Corrupt(
+                    f"it has schema version {version}, this tracer uses {SCHEMA_VERSION}")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("SELECT count(*) FROM runs").fetchone()
         except _Corrupt:
@@ -169,7 +170,7 @@ class Store:
             raise
         except sqlite3.OperationalError as exc:
             db.close()
-            if "locked" in str(exc) or "busy" in str(exc):
+            if _busy(exc):
                 raise
             raise _Corrupt(f"it cannot be read ({exc})") from None
         except sqlite3.DatabaseError as exc:
@@ -332,7 +333,8 @@ class Store:
             for x in f.files:
                 cur = db.execute(
                     "INSERT INTO files (run, op, op_name, site, path, mode, hash, size, format,"
-                    " node, mtime_ns, steps, approx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " node, mtime_ns, steps, approx)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run, x.op, x.op_name, x.site, x.path, x.mode, x.hash, x.size, x.format, x.node,
                      x.mtime_ns, json.dumps(x.steps) if x.mode == "write" else None, int(x.approx)),
                 )
@@ -477,7 +479,7 @@ def open_store(home: str | None = None) -> Store:
     try:
         store.sync()
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        if isinstance(exc, sqlite3.OperationalError) and _busy(exc):
             store.close()
             raise CommandError(f"the run index {store.path} is busy: {exc}") from None
         store.close()
@@ -500,7 +502,7 @@ _FILE_COLS = "f.id, f.run, f.op, f.op_name, f.site, f.path, f.mode, f.hash, f.si
 
 
 def _run(r: Sequence[Any]) -> RunRow:
-    d = dict(zip(_RUN_FIELDS, r))
+    d = dict(zip(_RUN_FIELDS, r, strict=False))
     d["argv"] = json.loads(d["argv"]) if d["argv"] else []
     return RunRow(**d)
 
@@ -508,6 +510,10 @@ def _run(r: Sequence[Any]) -> RunRow:
 def _file(r: Sequence[Any]) -> FileRow:
     return FileRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
                    json.loads(r[11]) if r[11] else [], bool(r[12]))
+
+
+def _busy(exc: Exception) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _stat(path: str) -> tuple[int, int] | None:

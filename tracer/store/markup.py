@@ -52,7 +52,8 @@ _STYLE = """
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
        color: #1f2328; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.2rem; }
-th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.6rem; text-align: left;
+         vertical-align: top; }
 th { background: #f6f8fa; }
 code { font: 13px ui-monospace, monospace; background: #f6f8fa; padding: 0 0.2rem; }
 h2 { border-bottom: 1px solid #d0d7de; padding-bottom: 0.2rem; margin-top: 2rem; }
@@ -68,12 +69,14 @@ def to_html(doc: Document) -> str:
         elif kind == "p":
             body.append(f"<p>{_inline(block[1])}</p>")
         elif kind == "ul":
-            body.append("<ul>\n" + "\n".join(f"<li>{_inline(i)}</li>" for i in block[1]) + "\n</ul>")
+            items = "\n".join(f"<li>{_inline(i)}</li>" for i in block[1])
+            body.append(f"<ul>\n{items}\n</ul>")
         elif kind == "table":
             headers, rows = block[1], block[2]
             head = ""
             if any(headers):
-                head = "<thead><tr>" + "".join(f"<th>{_inline(h)}</th>" for h in headers) + "</tr></thead>"
+                cells = "".join(f"<th>{_inline(h)}</th>" for h in headers)
+                head = f"<thead><tr>{cells}</tr></thead>"
             trs = "\n".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>"
                             for row in rows)
             body.append(f"<table>{head}<tbody>\n{trs}\n</tbody></table>")

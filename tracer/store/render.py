@@ -74,7 +74,9 @@ def duration(seconds: float | None) -> str:
     if seconds < 60:
         return f"{seconds:.2f} s"
     minutes, sec = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {sec:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def status(run: RunRow) -> Text:
@@ -109,8 +111,8 @@ def runs_table(runs: list[RunRow], console: Console) -> None:
     for name in ("duration", "ops", "in", "out"):
         table.add_column(name, justify="right", no_wrap=True)
     for r in runs:
-        table.add_row(when(r.started)[:16], short_id(r.run_id), r.name, status(r), duration(r.duration_s),
-                      str(r.ops), str(r.files_in), str(r.files_out))
+        table.add_row(when(r.started)[:16], short_id(r.run_id), r.name, status(r),
+                      duration(r.duration_s), str(r.ops), str(r.files_in), str(r.files_out))
     console.print(table)
 
 
@@ -136,7 +138,8 @@ def why_view(answer: Answer, console: Console) -> None:
         console.print("What the last recorded version came from:")
     elif answer.verdict == "missing":
         if answer.last_write is None:
-            console.print(Text.assemble((path, "bold"), " does not exist and no recorded run wrote it."))
+            console.print(Text.assemble((path, "bold"),
+                                        " does not exist and no recorded run wrote it."))
             return
         f, r = answer.last_write
         console.print(Text.assemble(
@@ -205,8 +208,9 @@ def _run_label(w: Writer) -> Text:
     if w.others:
         text.append(f" (and {w.others} other run{'s' if w.others != 1 else ''} wrote the same)",
                     "dim")
-    text.append(f"\n{f.op_name or '?'} at {f.site or '?'} after {steps(f.steps[:-1] or [], len(f.steps) - 1)}"
-                if len(f.steps) > 1 else f"\n{f.op_name or '?'} at {f.site or '?'}")
+    text.append(f"\n{f.op_name or '?'} at {f.site or '?'}")
+    if len(f.steps) > 1:
+        text.append(f" after {steps(f.steps[:-1], len(f.steps) - 1)}")
     if f.approx:
         text.append("\ninputs approximate: the written object was not tracked", "yellow")
     if not w.inputs:
@@ -247,12 +251,14 @@ def diff_view(d: RunDiff, run_a: RunRow | None, run_b: RunRow | None, console: C
     downstream = [p for p in later if p.downstream]
     other = [p for p in later if not p.downstream]
     if d.first is not None:
-        console.print(f"  • {len(later)} of {len(d.pairs) - 1 - d.pairs.index(d.first)} later ops "
-                      f"differ; {len(downstream)} of them use data derived from the first divergence")
+        after = len(d.pairs) - 1 - d.pairs.index(d.first)
+        console.print(f"  • {len(later)} of {after} later ops differ; {len(downstream)} of them "
+                      "use data derived from the first divergence")
     only_a = [p for p in d.pairs if p.b is None]
     only_b = [p for p in d.pairs if p.a is None]
     if only_a or only_b:
-        console.print(f"  • ops only in A: {len(only_a)}, only in B: {len(only_b)} (the code differs)")
+        console.print(f"  • ops only in A: {len(only_a)}, only in B: {len(only_b)} "
+                      "(the code differs)")
     rows = [p for p in later if any(c.what == "rows" for c in p.changes)]
     for p in rows[:max_rows]:
         c = next(c for c in p.changes if c.what == "rows")

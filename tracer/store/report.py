@@ -90,19 +90,19 @@ class Provenance:
             if node is not None and node.kind == "model":
                 return {}, Prov()  # an estimator made in the script: no data in it yet
             label = f"external {_short(node.type) if node else 'object'}"
-            cols = {c: Prov(frozenset({(label, c or None)})) for c in names}
-            return cols, _union(cols.values()) if cols else Prov(frozenset({(label, None)}))
+            ext = {c: Prov(frozenset({(label, c or None)})) for c in names}
+            return ext, _union(ext.values()) if ext else Prov(frozenset({(label, None)}))
         read = self.reads.get(op.seq)
         if read is not None and nid in op.outputs:
             label = read.relpath if not read.relpath.startswith("..") else read.path
-            cols = {c: Prov(frozenset({(label, c or None)})) for c in names}
-            return cols, _union(cols.values()) if cols else Prov(frozenset({(label, None)}))
+            got = {c: Prov(frozenset({(label, c or None)})) for c in names}
+            return got, _union(got.values()) if got else Prov(frozenset({(label, None)}))
         if nid not in op.outputs:  # the frame an assign lambda sees: its assign's input
             return self.of(op.inputs[0]) if op.inputs else ({}, Prov())
         ins = [self.of(i) for i in op.inputs if i in lin.nodes]
         in_nodes = [lin.nodes[i] for i in op.inputs if i in lin.nodes]
         everything = _union(w for _, w in ins).through(op.seq)
-        frames = [(c, n) for (c, _), n in zip(ins, in_nodes) if n.kind == "DataFrame"]
+        frames = [(c, n) for (c, _), n in zip(ins, in_nodes, strict=False) if n.kind == "DataFrame"]
         base = frames[0][0] if frames else (ins[0][0] if ins and len(ins[0][0]) == 1 else {})
         cols: dict[str, Prov] = {}
         if node is not None and node.kind == "model":
@@ -130,7 +130,7 @@ class Provenance:
                   ins: list[tuple[dict[str, Prov], Prov]], everything: Prov) -> Prov:
         reads = list(op.derived_from.get(c) or []) or self._lambda_reads(op, c)
         got = [base[r] for r in reads if r in base]
-        for extra_cols, extra_whole in ins[1:]:  # df["x"] = <a Series>: its own provenance
+        for _extra_cols, extra_whole in ins[1:]:  # df["x"] = <a Series>: its own provenance
             got.append(extra_whole)
         if not got:
             return everything
@@ -279,7 +279,8 @@ def _steps(doc: Document, lineage: Lineage) -> None:
             changes.append("dtype " + ", ".join(f"{_code(c)} {a} → {b}"
                                                 for c, (a, b) in op.dtype_changes.items()))
         if op.file:
-            changes.append(f"{op.file['mode']} {_code(os.path.relpath(op.file['path'], lineage.run.cwd or os.getcwd()))}")
+            where = os.path.relpath(op.file["path"], lineage.run.cwd or os.getcwd())
+            changes.append(f"{op.file['mode']} {_code(where)}")
         removed = ""
         if op.rows_dropped:
             removed = _n(op.rows_dropped)
@@ -340,7 +341,8 @@ def _outputs(doc: Document, lineage: Lineage, prov: Provenance) -> None:
         doc.p(f"Content hash {_code(f.hash or 'not hashed')}, {_n(f.size)} bytes, "
               f"{f.format or '?'}; written by {_code(op.op if op else '?')} at {_site(op)}"
               + (f" from {node.kind} {_code(node.id)} ({_shape(node)}), fingerprint "
-                 f"{_code(node.fingerprint or '?')}." if node else " (the data written is unknown)."))
+                 f"{_code(node.fingerprint or '?')}." if node
+                 else " (the data written is unknown)."))
         if node is None:
             continue
         cols, whole = prov.of(node.id)

@@ -110,7 +110,8 @@ def explain(store: Store, path: str) -> Answer:
     ex = _Explainer(store)
     if facts is None:
         writes = store.writes_of_path(abspath)
-        answer = Answer(abspath, False, None, None, "missing", last_write=writes[0] if writes else None)
+        answer = Answer(abspath, False, None, None, "missing",
+                        last_write=writes[0] if writes else None)
         if writes:
             answer.root = ex.written(writes[0], abspath, 0)
         return answer
@@ -118,7 +119,8 @@ def explain(store: Store, path: str) -> Answer:
     writes = ex.writes(facts.hash)
     if writes:
         answer.verdict = "written"
-        answer.root = ex.written(_best(writes, abspath), abspath, len({r.id for _, r in writes}) - 1)
+        others = len({r.id for _, r in writes}) - 1
+        answer.root = ex.written(_best(writes, abspath), abspath, others)
         return answer
     path_writes = store.writes_of_path(abspath)
     answer.readers = store.reads_of_hash(facts.hash)
