@@ -58,21 +58,51 @@ def type_name(obj: object) -> str:
     return f"{mod}.{t.__qualname__}"
 
 
+# Caches keyed by identity (the object pinned beside its answer): a row filter hands its
+# result the same columns Index, and dtypes are mostly singletons, so describing a frame
+# usually costs two dict lookups instead of a str() per column (numpy's is Python code).
+_CACHE_MAX = 4096
+_column_names: dict[int, tuple[Any, list[str]]] = {}
+_dtype_names: dict[int, tuple[Any, str]] = {}
+
+
+def column_names(columns: Any) -> list[str]:
+    hit = _column_names.get(id(columns))
+    if hit is not None and hit[0] is columns:
+        return hit[1]
+    names = [_label(c) for c in columns]
+    if len(_column_names) >= _CACHE_MAX:
+        _column_names.clear()
+    _column_names[id(columns)] = (columns, names)
+    return names
+
+
+def dtype_name(dtype: Any) -> str:
+    hit = _dtype_names.get(id(dtype))
+    if hit is not None and hit[0] is dtype:
+        return hit[1]
+    name = str(dtype)
+    if len(_dtype_names) >= _CACHE_MAX:
+        _dtype_names.clear()
+    _dtype_names[id(dtype)] = (dtype, name)
+    return name
+
+
 def describe(obj: Any, kind: str) -> tuple[list[int] | None, list[str] | None, list[str] | None]:
     """(shape, column names, dtypes) of a data object; Nones where they do not apply."""
     if kind == DATAFRAME:
-        columns = [_label(c) for c in obj.columns]
+        columns = column_names(obj.columns)
         try:
-            dtypes = [str(d) for d in obj._mgr.get_dtypes()]
+            dtypes = [dtype_name(d) for d in obj._mgr.get_dtypes()]
         except Exception:
-            dtypes = [str(d) for d in obj.dtypes.tolist()]
+            dtypes = [dtype_name(d) for d in obj.dtypes.tolist()]
         return list(obj.shape), columns, dtypes
     if kind == SERIES:
         name = obj.name
-        return list(obj.shape), ([] if name is None else [_label(name)]), [str(obj.dtype)]
+        return list(obj.shape), ([] if name is None else [_label(name)]), [dtype_name(obj.dtype)]
     if kind == NDARRAY:
         names = obj.dtype.names
-        return list(obj.shape), (list(names) if names else None), [str(obj.dtype)]
+        return list(obj.shape), (list(names) if names else None), [dtype_name(obj.dtype)]
     if kind == MODEL:
         n = getattr(obj, "n_features_in_", None)
         cols = getattr(obj, "feature_names_in_", None)

@@ -26,7 +26,7 @@ from tracer import describe as d
 
 LABELS_CAP = 1000  # dropped labels kept per op by default
 LABELS_MAX_ROWS = 100_000  # above this, labels only with --rows full (index difference is O(n))
-NA_SAMPLE = 256  # dropped rows looked at to tell which columns made dropna drop them
+NA_SAMPLE = 64  # dropped rows looked at to tell which columns made dropna drop them
 
 # Ops that keep a subset of their subject's rows.
 ROW_FILTERS = frozenset({
@@ -65,43 +65,77 @@ def carried_columns(op: str, inputs: Iterable[frozenset[str] | None]) -> frozens
 
 
 def dropped_rows(before: Any, after: Any, *, full: bool, values: bool) -> dict[str, Any]:
-    """rows_dropped always; dropped_labels when cheap and not data (see module docstring).
+    """rows_dropped always; dropped_labels when not data (see module docstring).
 
-    `before` and `after` are the row indexes of the op's subject and result.
+    `before` and `after` are the row indexes of the op's subject and result. By default the
+    first LABELS_CAP dropped labels are kept, found at a cost that depends on where the drops
+    are, not on the row count; `full` keeps them all.
     """
     n_in, n_out = len(before), len(after)
     facts: dict[str, Any] = {"rows_dropped": n_in - n_out}
     if n_out >= n_in:
         return facts
-    if n_in > LABELS_MAX_ROWS and not full:
-        facts["labels"] = "skipped"  # only with --rows full on frames this large
-        return facts
-    dropped = dropped_index(before, after)
-    if dropped is None:
-        return facts
     if not (values or _labels_are_positions(before)):
         facts["labels"] = "withheld"  # the index holds data values: only with --values
         return facts
     cap = None if full else LABELS_CAP
-    labels = dropped[:cap] if cap is not None else dropped
-    facts["dropped_labels"] = [_plain(x) for x in labels.tolist()]
-    if cap is not None and len(dropped) > cap:
+    labels = _first_dropped_positions(before, after, cap)
+    if labels is None:
+        if n_in > LABELS_MAX_ROWS and not full:
+            facts["labels"] = "skipped"  # an unordered result of a big frame: O(rows) to tell
+            return facts
+        dropped = dropped_index(before, after)
+        if dropped is None:
+            return facts
+        labels = dropped[:cap].tolist() if cap is not None else dropped.tolist()
+    facts["dropped_labels"] = [_plain(x) for x in labels] if labels and type(labels[0]) is not int else labels
+    if cap is not None and n_in - n_out > cap:
         facts["labels"] = "capped"
     return facts
 
 
-def dropped_index(src: Any, dst: Any) -> Any:
-    """The labels of index `src` that index `dst` lost, as an Index (None if it cannot tell)."""
+def _first_dropped_positions(src: Any, dst: Any, cap: int | None) -> list[int] | None:
+    """The first `cap` labels of a RangeIndex `src` missing from an increasing `dst`.
+
+    Reads `dst` in growing chunks: with drops spread through the frame, the first thousand
+    are found in the first few thousand rows whatever the frame's length. None when `src` is
+    not a RangeIndex or `dst` is not an increasing subset of it (the caller falls back).
+    """
     import numpy as np
 
-    start, stop, step = _range_params(src)
-    if step is not None and dst.dtype.kind in "iu":
-        # RangeIndex fast path: positions of the kept labels, then the complement.
-        keep = np.ones(len(src), dtype=bool)
-        pos = (dst.to_numpy() - start) // step
-        pos = pos[(pos >= 0) & (pos < len(src))]
-        keep[pos] = False
-        return src[keep]
+    start, _, step = _range_params(src)
+    if step is None or step <= 0 or dst.dtype.kind not in "iu":
+        return None
+    values = dst.to_numpy()
+    n, total = len(values), len(src)
+    found: list[int] = []
+    settled = 0  # every position of src below this one is classified
+    i = 0  # values of dst consumed
+    chunk = max(4 * (cap or 1024), 4096)
+    while True:
+        part = values[i : i + chunk]
+        pos = part - start
+        if step != 1:
+            if np.any(pos % step):
+                return None
+            pos = pos // step
+        if len(pos) and (pos[0] < settled or pos[-1] >= total or np.any(np.diff(pos) <= 0)):
+            return None
+        i += len(part)
+        end = total if i >= n else int(pos[-1]) + 1
+        kept = np.zeros(end - settled, dtype=bool)
+        kept[pos - settled] = True
+        found.extend(((np.flatnonzero(~kept) + settled) * step + start).tolist())
+        settled = end
+        if cap is not None and len(found) >= cap:
+            return found[:cap]
+        if i >= n:
+            return found
+        chunk *= 4
+
+
+def dropped_index(src: Any, dst: Any) -> Any:
+    """The labels of index `src` that index `dst` lost, as an Index (None if it cannot tell)."""
     if src.is_unique:
         return src.difference(dst, sort=False)
     return None
@@ -118,18 +152,35 @@ def _labels_are_positions(index: Any) -> bool:
     return type(index).__name__ == "RangeIndex" or getattr(index.dtype, "kind", "") in "iu"
 
 
-def na_columns(before: Any, after: Any, subset: Any) -> list[str]:
-    """Which columns made dropna drop rows: looked up on a sample of the dropped rows."""
+def na_columns(before: Any, dropped: list[int] | None, subset: Any) -> list[str]:
+    """Which columns made dropna drop rows: looked up in a few dropped rows only.
+
+    `dropped` are dropped labels of a frame with a RangeIndex (they are positions then);
+    columns whose dtype cannot hold a missing value are not looked at.
+    """
     if subset is not None:
         return [_label(c) for c in (subset if isinstance(subset, (list, tuple)) else [subset])]
-    dropped = dropped_index(before.index, after.index)
-    if dropped is None or len(dropped) == 0:
+    if not dropped or d.kind_of(before) != d.DATAFRAME:
         return []
-    sample = before.loc[dropped[:NA_SAMPLE]]
-    if d.kind_of(sample) == d.SERIES:
+    start, _, step = _range_params(before.index)
+    if step is None:
         return []
-    flags = sample.isna().any(axis=0)
-    return [_label(c) for c, flag in zip(sample.columns, flags.tolist()) if flag]
+    import numpy as np
+    import pandas as pd
+
+    pos = (np.asarray(dropped[:NA_SAMPLE]) - start) // step
+    names = d.column_names(before.columns)
+    out = []
+    for i, dtype in enumerate(before._mgr.get_dtypes()):
+        if getattr(dtype, "kind", "O") in "iub":
+            continue  # plain ints and bools have no missing values
+        try:
+            column = before._get_column_array(i)
+        except Exception:
+            column = before.iloc[:, i].to_numpy()
+        if bool(pd.isna(column[pos]).any()):
+            out.append(names[i])
+    return out
 
 
 # -- query expressions ----------------------------------------------------------------------------
@@ -236,7 +287,7 @@ def on_end(
         after_obj = subject if op.before_index is not None else value
         if before is not None and d.kind_of(after_obj) in (d.DATAFRAME, d.SERIES):
             facts.update(dropped_rows(before, after_obj.index, full=full, values=values))
-            facts.update(_filter_columns(op, after_obj, cols_of))
+            facts.update(_filter_columns(op, facts.get("dropped_labels"), cols_of))
 
     # columns
     derived = _derived(op, value, cols_of)
@@ -251,17 +302,16 @@ def on_end(
     return facts
 
 
-def _filter_columns(op: Any, after: Any, cols_of: Any) -> dict[str, Any]:
+def _filter_columns(op: Any, dropped: list[int] | None, cols_of: Any) -> dict[str, Any]:
     name, args, subject = op.name, op.args, op.subject
     columns: list[str] = []
     if name in ("filter", "loc"):
         columns = sorted(cols_of(args.get("key")) or ())
     elif name == "query":
         columns = query_columns(args.get("expr"), _columns(subject))
-    elif name == "dropna" and op.before_index is None and d.kind_of(subject) == d.DATAFRAME:
-        columns = na_columns(subject, after, args.get("subset"))
-    elif name == "dropna" and args.get("subset") is not None:
-        columns = na_columns(subject, after, args.get("subset"))
+    elif name == "dropna":
+        inplace = op.before_index is not None  # the dropped rows are gone from the subject
+        columns = na_columns(subject, None if inplace else dropped, args.get("subset"))
     elif name == "drop_duplicates":
         subset = args.get("subset")
         columns = [_label(c) for c in subset] if isinstance(subset, (list, tuple)) else (
