@@ -1,37 +1,117 @@
-"""`tracer export [LOG] --to json [-o FILE]`: the run in a machine-readable format."""
+"""`tracer export [LOG] --to FORMAT [-o FILE]`: the run in a format other tools read.
+
+    json          the "tracer-lineage/1" contract (tracer/renderers/json_export.py)
+    mermaid       a flowchart that GitHub renders in Markdown
+    dot           a Graphviz digraph
+    html, svg     the `tracer show` tree, as a web page or a picture
+    openlineage   OpenLineage run events (START, then COMPLETE / FAIL / ABORT), one per line;
+                  with --url, sent to that OpenLineage server instead (or as well, with -o)
+
+Without --to, the format follows -o's extension (.mmd, .dot, .html, .svg, .jsonl), else JSON.
+The output is built completely before anything is written, so a failure leaves no half file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 from tracer.cli.logs import open_lineage
 from tracer.exceptions import CommandError
 
-FORMATS = ("json",)
+FORMATS = ("json", "mermaid", "dot", "html", "svg", "openlineage")
+_BY_EXTENSION = {
+    ".json": "json", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot",
+    ".html": "html", ".htm": "html", ".svg": "svg", ".jsonl": "openlineage",
+    ".ndjson": "openlineage",
+}
 
 
 class ExportCommand:
-    """Export a run's lineage (default: the latest run) as JSON."""
+    """Export a run's lineage (default: the latest run): JSON, Mermaid, DOT, HTML, SVG or
+    OpenLineage."""
 
     @staticmethod
     def prepare_parser(p: argparse.ArgumentParser) -> None:
         p.add_argument("log", nargs="?", help="the log (default: the latest run)")
-        p.add_argument("--to", choices=FORMATS, default="json", help="output format")
+        p.add_argument("--to", choices=FORMATS, default=None,
+                       help="output format (default: from -o's extension, else json)")
         p.add_argument("-o", "--output", help="write here instead of stdout")
         p.add_argument("--home", help="the store directory (default: $TRACER_HOME or ./.tracer)")
+        p.add_argument("--url", help="openlineage: send the events to this OpenLineage server "
+                                     "(its base URL; needs tracer[openlineage])")
+        p.add_argument("--namespace", default=None,
+                       help="openlineage: the job namespace (default: $OPENLINEAGE_NAMESPACE "
+                            "or 'tracer')")
+        p.add_argument("--width", type=int, default=None, metavar="COLUMNS",
+                       help="html / svg: draw the tree this wide (default: 110)")
+        p.add_argument("--group", choices=("function",),
+                       help="html / svg: group the ops under the function that made them")
 
     def run(self, args: Any) -> int:
-        from tracer.renderers.json_export import write_json
-
+        fmt = args.to
+        if fmt is None:
+            ext = os.path.splitext(args.output or "")[1].lower()
+            fmt = "openlineage" if args.url else _BY_EXTENSION.get(ext, "json")
+        if args.url and fmt != "openlineage":
+            raise CommandError("--url sends OpenLineage events: use it with --to openlineage")
+        if args.width is not None and args.width < 40:
+            raise CommandError("--width must be at least 40")
         lineage = open_lineage(args.log, args.home)
-        if args.output:
-            try:
-                with open(args.output, "w", encoding="utf-8") as out:
-                    write_json(lineage, out)
-            except OSError as exc:
-                raise CommandError(f"cannot write {args.output}: {exc.strerror}") from None
-        else:
-            write_json(lineage, sys.stdout)
+        if fmt == "json":
+            from tracer.renderers.json_export import write_json
+
+            self._emit(args.output, lambda out: write_json(lineage, out))
+            return 0
+        if fmt == "openlineage":
+            from tracer.renderers import openlineage
+
+            namespace = (args.namespace or os.environ.get("OPENLINEAGE_NAMESPACE")
+                         or openlineage.DEFAULT_NAMESPACE)
+            evts = openlineage.events(lineage, namespace)
+            if args.url:
+                openlineage.post(evts, args.url)
+                kinds = ", ".join(e["eventType"] for e in evts)
+                sys.stderr.write(f"tracer: sent {len(evts)} OpenLineage events ({kinds}) "
+                                 f"to {args.url}\n")
+                if not args.output:
+                    return 0
+            self._emit(args.output, lambda out: openlineage.write_events(lineage, out, namespace))
+            return 0
+        text = self._render(fmt, lineage, args)
+        self._emit(args.output, lambda out: out.write(text))
         return 0
+
+    @staticmethod
+    def _render(fmt: str, lineage: Any, args: Any) -> str:
+        if fmt == "mermaid":
+            from tracer.renderers import mermaid
+
+            return mermaid.render(lineage)
+        if fmt == "dot":
+            from tracer.renderers import dot
+
+            return dot.render(lineage)
+        from tracer.renderers import recording
+
+        width = args.width or recording.DEFAULT_WIDTH
+        if fmt == "html":
+            return recording.to_html(lineage, width, args.group)
+        return recording.to_svg(lineage, width, args.group)
+
+    @staticmethod
+    def _emit(path: str | None, write: Any) -> None:
+        if not path or path == "-":
+            write(sys.stdout)
+            return
+        import io
+
+        buf = io.StringIO()
+        write(buf)
+        try:
+            with open(path, "w", encoding="utf-8", newline="\n") as out:
+                out.write(buf.getvalue())
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -282,9 +282,11 @@ class ColumnInfo:
 
     columns: dict[str, frozenset[Origin]]
     indirect: frozenset[Origin]
+    # a fitted model: what its target (y) came from; every prediction depends on it too
+    target: frozenset[Origin] = frozenset()
 
     def all_direct(self) -> frozenset[Origin]:
-        out: set[Origin] = set()
+        out: set[Origin] = set(self.target)
         for s in self.columns.values():
             out |= s
         return frozenset(out)
@@ -389,7 +391,21 @@ class ColumnLineage:
         for nid in op.outputs:
             node = lin.nodes.get(nid)
             cols = self._direct(op, name, node, infos, inputs)
-            self.info[nid] = ColumnInfo(cols, frozenset(indirect))
+            target: frozenset[Origin] = frozenset()
+            if name in FITS or (node is not None and node.kind == "model"):
+                target = self._target(infos, inputs)
+            self.info[nid] = ColumnInfo(cols, frozenset(indirect), target)
+
+    def _target(self, infos: list[ColumnInfo], inputs: list[str]) -> frozenset[Origin]:
+        nodes = [self.lineage.nodes.get(i) for i in inputs]
+        data = [i for i, n in zip(infos, nodes) if n is None or n.kind != "model"]
+        out: set[Origin] = set()
+        for info in data[1:]:
+            out |= info.all_direct()
+        prior = [i for i, n in zip(infos, nodes) if n is not None and n.kind == "model"]
+        for info in prior:  # partial_fit / refit: the earlier targets count too
+            out |= info.target
+        return _as(out, AGGREGATION)
 
     def _groupby_inputs(self, op: Op) -> list[ColumnInfo]:
         for r in self.flow.refs.get(self.flow.top_of.get(op.seq, op.seq), ()):
@@ -470,16 +486,13 @@ class ColumnLineage:
         for info in infos:
             everything |= info.all_direct()
         if name in FITS or (node is not None and node.kind == "model"):
-            # a fitted model depends on every row of its data: each feature on its column and
-            # on the target
-            data = [(i, n) for i, n in zip(infos, nodes) if n is None or n.kind != "model"]
-            target: set[Origin] = set()
-            for info, _n in data[1:]:
-                target |= info.all_direct()
+            # a fitted model sums up every row of its data: each feature its column (the
+            # target is kept apart, in ColumnInfo.target)
+            data = [i for i, n in zip(infos, nodes) if n is None or n.kind != "model"]
             res = {}
             for c in out_cols:
-                feat = self._pick(data[0][0], [c]) if data else set()
-                res[c] = _as((feat or everything) | target, AGGREGATION)
+                feat = self._pick(data[0], [c]) if data else set()
+                res[c] = _as(feat or (data[0].all_direct() if data else everything), AGGREGATION)
             return res
         if any(n is not None and n.kind == "model" for n in nodes):  # predict / transform / score
             return {c: _as(everything, TRANSFORMATION) for c in out_cols}
