@@ -22,8 +22,13 @@ class IndexCommand:
         p.add_argument("--home", help=HOME_HELP)
 
     def run(self, args: Any) -> int:
+        import os
+
+        from tracer.api import tracer_home
         from tracer.store import open_store
 
+        if args.logs:  # indexing a log made elsewhere may start a store
+            os.makedirs(tracer_home(args.home), mode=0o700, exist_ok=True)
         with open_store(args.home) as store:
             stats = store.rebuild() if args.rebuild else None
             added = 0

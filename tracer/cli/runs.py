@@ -18,11 +18,18 @@ class RunsCommand:
         p.add_argument("--home", help=HOME_HELP)
 
     def run(self, args: Any) -> int:
+        import os
+
         from rich.console import Console
 
+        from tracer.api import tracer_home
         from tracer.store import open_store
         from tracer.store.render import runs_table
 
+        if not os.path.isdir(tracer_home(args.home)):
+            Console().print(f"no runs: there is no store at {tracer_home(args.home)} "
+                            "(run a script with `tracer run` first)")
+            return 0
         with open_store(args.home) as store:
             runs = store.runs(limit=args.limit or None)
             total = len(store.runs()) if args.limit else len(runs)

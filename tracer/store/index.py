@@ -474,7 +474,11 @@ def index_run(log_path: str, home: str | None = None) -> None:
 
 def open_store(home: str | None = None) -> Store:
     """Open and sync the index, as every store command does first. A database that turns out
-    to be damaged inside (not just at its header) is rebuilt once."""
+    to be damaged inside (not just at its header) is rebuilt once. A command never creates a
+    store: without one it is a CommandError."""
+    if not os.path.isdir(tracer_home(home)):
+        raise CommandError(f"no tracer store at {tracer_home(home)} (run a script with "
+                           "`tracer run` first, or give --home / $TRACER_HOME)")
     store = Store(home)
     try:
         store.sync()
