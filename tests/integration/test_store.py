@@ -131,6 +131,12 @@ def test_diff_names_the_first_divergent_op_and_exits_1_identical_runs_exit_0(tmp
     # a run compared with itself, by log path, is equivalent
     logs = sorted((tmp_path / ".tracer" / "runs").glob("*.tlog"))
     assert tracer(["diff", str(logs[0]), str(logs[0])], tmp_path).returncode == 0
+    # two log files and no store at all: compared as they are, and no store is made
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    p = tracer(["diff", str(logs[-2]), str(logs[-1])], bare)
+    assert p.returncode == 1 and "First divergence: op 1 read_csv" in p.stdout
+    assert not (bare / ".tracer").exists()
     bad = tracer(["diff", "nosuchrun", "latest"], tmp_path)
     assert bad.returncode == 2 and "no run 'nosuchrun'" in bad.stderr
 

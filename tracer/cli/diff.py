@@ -20,18 +20,27 @@ class DiffCommand:
         p.add_argument("--home", help=HOME_HELP)
 
     def run(self, args: Any) -> int:
+        import os
+
         from rich.console import Console
 
+        from tracer.api import tracer_home
         from tracer.cli.logs import open_lineage
         from tracer.store import open_store
         from tracer.store.diff import compare
         from tracer.store.render import diff_view
 
-        with open_store(args.home) as store:
-            run_a = store.resolve(args.run_a)
-            run_b = store.resolve(args.run_b or "latest")
-        a = open_lineage(run_a.log)
-        b = a if run_b.log == run_a.log else open_lineage(run_b.log)
+        refs = [args.run_a, args.run_b or "latest"]
+        if all(os.path.isfile(r) for r in refs) and not os.path.isdir(tracer_home(args.home)):
+            # two log files and no store: nothing to look up
+            run_a = run_b = None
+            logs = refs
+        else:
+            with open_store(args.home) as store:
+                run_a, run_b = store.resolve(refs[0]), store.resolve(refs[1])
+            logs = [run_a.log, run_b.log]
+        a = open_lineage(logs[0])
+        b = a if os.path.samefile(logs[0], logs[1]) else open_lineage(logs[1])
         result = compare(a, b)
         diff_view(result, run_a, run_b, Console())
         return 0 if result.equivalent else 1
