@@ -77,10 +77,12 @@ class OpLine:
     both do not fit, `left` wraps in the room that `right` leaves (or `short`, a shorter
     right side, leaves); on a very narrow console `right` goes last."""
 
-    def __init__(self, left: Text, right: Text | None = None, short: Text | None = None) -> None:
+    def __init__(self, left: Text, right: Text | None = None, short: Text | None = None,
+                 hang: int = 2) -> None:
         self.left = left
         self.right = right
         self.short = short
+        self.hang = hang  # continuation lines are indented this much
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
@@ -99,13 +101,15 @@ class OpLine:
                 return
         right = rights[-1]
         room = width - right.cell_len - 2
-        if room >= 24:
+        if room >= 24 + self.hang:
             lines = left.wrap(console, room, overflow="fold")
-            for i, line in enumerate(lines):
-                if i == 0:
-                    line.append(" " * (width - line.cell_len - right.cell_len))
-                    line.append_text(right)
-                yield line
+            first, rest = lines[0], Text(" ").join(lines[1:])
+            first.append(" " * (width - first.cell_len - right.cell_len))
+            first.append_text(right)
+            yield first
+            if rest.plain:
+                for line in rest.wrap(console, room - self.hang, overflow="fold"):
+                    yield Text(" " * self.hang) + line
             return
         line = left.copy()
         line.append("  ")
