@@ -269,14 +269,14 @@ def on_end(
     """The op's diff facts; also gives its new output Series their source columns."""
     facts: dict[str, Any] = {}
     name, args, subject = op.name, op.args, op.subject
-    seeded = seed_columns(name, subject, args)
-    carried = seeded
-    if carried is None:
-        sources = [cols_of(subject)] if name in ROW_FILTERS else op.in_cols
-        carried = carried_columns(name, sources)
-    for slot in new_slots:
-        kind = d.kind_of(slot.ref())
-        if kind in (d.SERIES, d.NDARRAY, d.MODEL):
+    carried = None
+    carriers = [s for s in new_slots if d.kind_of(s.ref()) in (d.SERIES, d.NDARRAY, d.MODEL)]
+    if carriers or op.feeds is not None:
+        carried = seed_columns(name, subject, args)
+        if carried is None:
+            sources = [subject] if name in ROW_FILTERS else op.in_objs
+            carried = carried_columns(name, [cols_of(x) for x in sources])
+        for slot in carriers:
             slot.columns = carried
 
     # rows

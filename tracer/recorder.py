@@ -63,7 +63,7 @@ class OpenOp:
 
     __slots__ = (
         "seq", "entry", "name", "parent", "args", "inputs", "subject", "start", "site", "thread",
-        "params", "file", "handle", "partial", "fp_inputs", "mark", "caller", "in_cols",
+        "params", "file", "handle", "partial", "fp_inputs", "mark", "caller", "in_objs",
         "new_slots", "before_index", "lambdas", "derived", "feeds",
     )
 
@@ -126,13 +126,13 @@ class Recorder:
             op.mark = self._nodes
             op.inputs = []
             op.fp_inputs = []
-            op.in_cols = []
+            op.in_objs = []  # held for the op's duration only (opdiff reads their columns)
             for obj in data:
                 slot = self._node_of(obj, parent)
                 if slot is not None and slot.node not in op.inputs:
                     op.inputs.append(slot.node)
                     op.fp_inputs.append(slot.fingerprint)
-                    op.in_cols.append(self._columns_of(obj))
+                    op.in_objs.append(obj)
             opdiff.on_start(op, self._columns_of)
         op.caller = None  # the frame is not ours to keep
         op.file = op.handle = None
@@ -198,6 +198,7 @@ class Recorder:
                 self._file_done(op, outputs)
             if op.parent is None:
                 self.writer.flush()
+        op.in_objs = op.args = op.subject = None  # no reference to user data outlives the op
 
     def internal_error(self, where: str, exc: BaseException) -> None:
         self.counts["errors"] += 1
