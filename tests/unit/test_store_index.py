@@ -147,7 +147,7 @@ def test_sync_indexes_new_logs_reindexes_changed_ones_and_drops_deleted_ones(hom
 
 
 def test_the_store_is_private(home):
-    with open_store(home):
+    with Store(home):  # what `tracer run` does at its end; commands never create a store
         pass
     assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(os.path.join(home, "index.sqlite")).st_mode) == 0o600
@@ -197,7 +197,7 @@ def test_an_unreadable_log_is_skipped_with_one_warning(home, capsys):
 
 def test_a_log_that_is_just_starting_is_passed_over_silently(home, capsys):
     d = runs_dir(home)
-    open_store(home).close()
+    Store(home).close()
     with open(os.path.join(d, "new.tlog"), "wb") as f:
         f.write(b"\x93TRACER\n")
     with open_store(home) as store:
@@ -356,6 +356,14 @@ def test_markup_escapes_user_text():
     assert "<script>" not in html and "<td>&lt;b&gt;</td>" in html
     md = to_markdown(doc)
     assert "| a\\|b | c |" in md and "| `x\\|y` | <b> |" in md
+
+
+def test_commands_never_create_a_store(home):
+    from tracer.exceptions import CommandError
+
+    with pytest.raises(CommandError, match="no tracer store"):
+        open_store(home)
+    assert not os.path.exists(home)
 
 
 def test_store_is_usable_as_a_plain_object(home):
