@@ -503,7 +503,6 @@ class ColumnLineage:
         main = infos[0]
         renamed = {new: old for old, new in op.cols_renamed.items()}
         res: dict[str, frozenset[Origin]] = {}
-        data_inputs = [(i, n) for i, n in zip(infos, nodes)]
         # the DataFrame constructor from a dict of Series / arrays: one input per column
         positional = (
             name in ("DataFrame", "concat") and node is not None and node.kind == "DataFrame"
@@ -542,7 +541,7 @@ class ColumnLineage:
                     res[c] = _as(src, TRANSFORMATION)
                     continue
             hit = None
-            for info, _n in data_inputs:
+            for info in infos:
                 if old in info.columns:
                     hit = info.columns[old]
                     break

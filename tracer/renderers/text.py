@@ -287,11 +287,11 @@ def op_parts(op: Op, lineage: Lineage, filter_by: list[str] | None = None,
         text = f"{MINUS}{plural(op.rows_dropped, 'row')}"
         parts.append(Part(text, "rows"))
         by = list(op.filter_columns) or list(filter_by or [])
-        if by:
+        if by and op.op not in ("query", "eval"):  # their expression says it already
             parts.append(Part(f"by {names(by, 3)}", "note"))
         if op.dropped_labels:
-            labels = [str(x) for x in op.dropped_labels[:3]]
-            more = ", \u2026" if len(op.dropped_labels) > 3 or op.rows_dropped > 3 else ""
+            labels = [clip(str(x), 16) for x in op.dropped_labels[:2]]
+            more = ", \u2026" if len(op.dropped_labels) > 2 or op.rows_dropped > 2 else ""
             parts.append(Part(f"(index {', '.join(labels)}{more})", "note"))
     elif (
         op.rows_in is not None and op.rows_out is not None and op.rows_out > op.rows_in

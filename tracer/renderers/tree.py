@@ -393,7 +393,7 @@ class ArtifactTree(_Base):
     def render(self) -> RenderableType:
         art = self.artifact
         lin = self.lineage
-        items: list[RenderableType] = [self.header(what=f"ancestry of {art.label}")]
+        items: list[RenderableType] = [self.header(what="ancestry")]
         warn = self.warning()
         if warn is not None:
             items.append(warn)

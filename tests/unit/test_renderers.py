@@ -1,0 +1,279 @@
+"""The terminal views, rendered at a fixed width with colour off and compared with gold text.
+
+The logs come from real runs: the housing demo and a small shop pipeline (merge, groupby,
+rename, setitem, astype, sort, concat), each traced once per module in a subprocess, in a
+temporary directory holding a copy of the scripts and data (so every path in the views is
+relative and the gold holds no machine's paths). Times, dates, run ids and content hashes
+that may differ between runs are scrubbed.
+
+To regenerate the gold files after an intended change: TRACER_UPDATE_GOLD=1 pytest <this file>.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from support import ROOT, run_traced
+
+from tracer.lineage.build import load
+from tracer.lineage.processors import ColumnLineage, Flow, find_artifact
+from tracer.renderers import dot, mermaid, openlineage
+from tracer.renderers import text as tx
+from tracer.renderers.live import Replayer
+from tracer.renderers.summary import Counts, RunSummary, run_summary
+from tracer.renderers.tree import ArtifactTree, GroupedTree, LineageTree, OpLine
+
+GOLD = ROOT / "tests" / "gold"
+WIDTH = 100
+
+SHOP = '''\
+import pandas as pd
+
+orders = pd.DataFrame({"order_id": [1, 2, 3, 4, 5, 6],
+                       "customer": ["a", "b", "a", "c", "b", None],
+                       "amount": [10.0, 25.5, None, 7.25, 99.0, 3.0]})
+orders.to_csv("orders.csv", index=False)
+customers = pd.DataFrame({"customer": ["a", "b", "c"], "region": ["north", "south", "north"]})
+customers.to_csv("customers.csv", index=False)
+
+
+def load():
+    return pd.read_csv("orders.csv"), pd.read_csv("customers.csv")
+
+
+def prepare(o, c):
+    o = o.dropna(subset=["customer"])
+    o = o.rename(columns={"amount": "total"})
+    o["total"] = o["total"].fillna(0)
+    o = o.astype({"order_id": "int32"})
+    return o.merge(c, on="customer", how="left")
+
+
+o, c = load()
+m = prepare(o, c)
+by_region = m.groupby("region")["total"].sum().reset_index()
+by_region = by_region.sort_values("total", ascending=False)
+both = pd.concat([m, m.head(2)], ignore_index=True)
+by_region.to_csv("by_region.csv", index=False)
+both.to_json("both.json")
+'''
+
+_SCRUBS = [
+    (re.compile(r"\b\d+(\.\d+)? (s|ms|µs)\b"), "<DURATION>"),
+    (re.compile(r"\b\d+ min \d+ s\b"), "<DURATION>"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"), "<DATE>"),
+    (re.compile(r"\b\d{14}-[0-9a-f]{8}\b"), "<RUN-ID>"),
+    (re.compile(r"(xxh3_128) [0-9a-f]{8}"), r"\1 <HASH>"),
+    # a pickled model's size depends on the Python that pickled it
+    (re.compile(r"(\.joblib  |\.pkl  |joblib · |pickle · )\d+(\.\d)? [kMG]?B"), r"\1<SIZE>"),
+    (re.compile(r"^ *\d+\.\d\ds ", re.M), "<T> "),
+    (re.compile(r"Python \d+\.\d+\.\d+  ·  (sysmon|setprofile)"), "<PYTHON>  ·  <BACKEND>"),
+]
+
+
+def scrub(text: str) -> str:
+    for pattern, repl in _SCRUBS:
+        text = pattern.sub(repl, text)
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def render(renderable: object, width: int = WIDTH) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False,
+                      legacy_windows=False, _environ={})
+    console.print(renderable)
+    out = console.file
+    assert isinstance(out, io.StringIO)
+    return out.getvalue()
+
+
+def check_gold(name: str, actual: str) -> None:
+    path = GOLD / name
+    if os.environ.get("TRACER_UPDATE_GOLD"):
+        path.write_text(actual, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8") if path.exists() else ""
+    if actual != expected:
+        diff = "".join(difflib.unified_diff(
+            expected.splitlines(True), actual.splitlines(True), f"gold/{name}", "actual"))
+        pytest.fail(f"{name} differs from the gold file "
+                    f"(TRACER_UPDATE_GOLD=1 to accept):\n{diff}")
+
+
+@pytest.fixture(scope="module")
+def housing(tmp_path_factory: pytest.TempPathFactory):
+    cwd = tmp_path_factory.mktemp("housing")
+    shutil.copytree(ROOT / "examples", cwd / "examples",
+                    ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"))
+    result = run_traced(["examples/housing_pipeline.py"], cwd)
+    assert result.returncode == 0, result.stderr
+    return load(result.log)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory):
+    cwd = tmp_path_factory.mktemp("shop")
+    (cwd / "shop.py").write_text(SHOP)
+    result = run_traced(["shop.py"], cwd)
+    assert result.returncode == 0, result.stderr
+    return load(result.log)
+
+
+# -- gold -------------------------------------------------------------------------------------
+
+
+def test_housing_tree(housing):
+    # GIVEN the housing demo's log WHEN it is drawn as a tree THEN it matches the gold text
+    check_gold("viewer_housing_tree.txt", scrub(render(LineageTree(housing).render())))
+
+
+def test_housing_by_function(housing):
+    check_gold("viewer_housing_by_function.txt", scrub(render(GroupedTree(housing).render())))
+
+
+def test_housing_summary(housing):
+    check_gold("viewer_housing_summary.txt", scrub(render(RunSummary(housing).render())))
+
+
+def test_housing_artifact_model_file(housing):
+    # GIVEN the demo WHEN asked where model.joblib came from THEN the walk ends at housing.csv
+    art = find_artifact(housing, "housing_out/model.joblib")
+    assert art is not None and art.file is not None
+    text = scrub(render(ArtifactTree(housing, art).render()))
+    check_gold("viewer_housing_artifact.txt", text)
+    assert "\u2190 examples/data/housing.csv" in text
+    assert "(target)" in text and "median_house_value" in text
+
+
+def test_housing_replay(housing):
+    console = Console(file=io.StringIO(), width=WIDTH, color_system=None, highlight=False,
+                      legacy_windows=False, _environ={})
+    pauses: list[float] = []
+    assert Replayer(console, housing, speed=1.0, sleep=pauses.append).run() == 0
+    assert pauses and all(0 <= p <= 2.0 for p in pauses)
+    out = console.file
+    assert isinstance(out, io.StringIO)
+    check_gold("viewer_housing_replay.txt", scrub(out.getvalue()))
+
+
+def test_shop_tree(shop):
+    check_gold("viewer_shop_tree.txt", scrub(render(LineageTree(shop).render())))
+
+
+def test_run_summary_is_short(housing):
+    # GIVEN the demo WHEN `tracer run` ends THEN its summary is a handful of lines
+    text = scrub(render(run_summary(housing), width=80))
+    check_gold("viewer_housing_run_summary.txt", text)
+    assert len(text.splitlines()) <= 7
+
+
+# -- layout -----------------------------------------------------------------------------------
+
+
+def test_tree_fits_narrow_consoles(housing):
+    # GIVEN a narrow console WHEN the tree is drawn THEN no line is wider than the console
+    for width in (60, 80, 140):
+        for line in render(LineageTree(housing).render(), width=width).splitlines():
+            assert len(line) <= width
+
+
+def test_op_line_right_side_goes_flush_right():
+    from rich.text import Text
+
+    line = OpLine(Text("dropna  −207 rows"), Text("clean  :39"), Text(":39"))
+    assert render(line, width=40) == "dropna  −207 rows" + " " * 13 + "clean  :39\n"
+    # too narrow for the long right side: the short one
+    assert render(line, width=22) == "dropna  −207 rows  :39\n"
+
+
+def test_every_op_is_drawn_once(housing):
+    # GIVEN the demo WHEN drawn THEN each top-level op heads exactly one line (others are ↪)
+    text = render(LineageTree(housing).render(), width=200)
+    flow = Flow.of(housing)
+    drawn = [line for line in text.splitlines() if "\u21aa" not in line and "\u2504" not in line]
+    sites = [f":{op.callsite.line}" for op in flow.top if op.callsite is not None]
+    assert sum(1 for line in drawn if re.search(r":\d+$", line)) == len(sites)
+
+
+# -- processors -------------------------------------------------------------------------------
+
+
+def test_flow_homes_follow_the_data(housing):
+    flow = Flow.of(housing)
+    by_name = {}
+    for op in flow.top:
+        by_name.setdefault(op.op, []).append(op)
+    fit = by_name["fit"][0]
+    predict = by_name["predict"][0]
+    # a filter hangs under the frame it filters, not under its mask
+    first_filter = by_name["filter"][0]
+    assert housing.op(flow.home[first_filter.seq]).op == "query"  # type: ignore[arg-type]
+    # fit works on X_train (a filter), predict on the fitted model
+    assert housing.op(flow.home[fit.seq]).op == "filter"  # type: ignore[arg-type]
+    assert flow.home[predict.seq] == fit.seq
+    # the unfitted model came from outside: a source referenced by fit
+    objects = [k for k in flow.sources if k.startswith("object:")]
+    assert objects and flow.references[objects[0]] == [(fit.seq, "model")]
+
+
+def test_column_lineage_through_the_shop(shop):
+    cl = ColumnLineage(shop)
+    final = next(f for f in shop.files if f.path.endswith("by_region.csv"))
+    info = cl.of(final.node)
+    orders = next(f.path for f in shop.files if f.path.endswith("orders.csv"))
+    customers = next(f.path for f in shop.files if f.path.endswith("customers.csv"))
+    total = {(o.source, o.field, o.how) for o in info.columns["total"]}
+    assert total == {(orders, "amount", "AGGREGATION")}
+    region = {(o.source, o.field, o.how) for o in info.columns["region"]}
+    assert (customers, "region", "IDENTITY") in region
+    shaped = {(o.source, o.field, o.how) for o in info.indirect}
+    assert (orders, "customer", "JOIN") in shaped and (customers, "customer", "JOIN") in shaped
+    assert (customers, "region", "GROUP_BY") in shaped
+    assert (orders, "amount", "SORT") in shaped
+    assert (orders, "customer", "FILTER") in shaped
+
+
+def test_summary_counts(housing):
+    c = Counts.of(housing)
+    assert c.reads == 1 and c.writes == 4
+    assert [op.op for op in c.filters][:3] == ["dropna", "query", "filter"]
+    assert c.cols_added == 6
+
+
+def test_find_artifact_by_model_name_and_file_name(housing):
+    by_name = find_artifact(housing, "LinearRegression")
+    assert by_name is not None and by_name.op is not None and by_name.op.op == "fit"
+    by_base = find_artifact(housing, "02_features.csv")
+    assert by_base is not None and by_base.file is not None and by_base.file.mode == "write"
+    assert find_artifact(housing, "no_such_thing.csv") is None
+
+
+# -- plain-text pieces and exporters ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1423529, "1.4 MB"),
+                                          (1079, "1.1 kB")])
+def test_sizes(n, text):
+    assert tx.size(n) == text
+
+
+def test_mermaid_escapes_everything_mermaid_reads():
+    label = mermaid.escape('a "quoted" <b> #1 & `tick`')
+    assert '"' not in label and "<" not in label and ">" not in label and "`" not in label
+    assert label == "a #quot;quoted#quot; #lt;b#gt; #35;1 #amp; #96;tick#96;"
+
+
+def test_dot_quotes():
+    assert dot.quote('say "hi"\\now\n') == '"say \\"hi\\"\\\\now\\n"'
+
+
+def test_openlineage_run_id_is_a_stable_uuid7(housing):
+    import uuid
+
+    a, b = openlineage.run_id(housing), openlineage.run_id(housing)
+    assert a == b and uuid.UUID(a).version == 7
