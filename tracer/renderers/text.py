@@ -289,9 +289,9 @@ def op_parts(op: Op, lineage: Lineage, filter_by: list[str] | None = None,
         by = list(op.filter_columns) or list(filter_by or [])
         if by and op.op not in ("query", "eval"):  # their expression says it already
             parts.append(Part(f"by {names(by, 3)}", "note"))
-        if op.dropped_labels:
-            labels = [clip(str(x), 16) for x in op.dropped_labels[:2]]
-            more = ", \u2026" if len(op.dropped_labels) > 2 or op.rows_dropped > 2 else ""
+        if op.dropped_labels and op.rows_dropped <= 5:  # a few rows: which ones is news
+            labels = [clip(str(x), 16) for x in op.dropped_labels[:5]]
+            more = ", \u2026" if len(labels) < op.rows_dropped else ""
             parts.append(Part(f"(index {', '.join(labels)}{more})", "note"))
     elif (
         op.rows_in is not None and op.rows_out is not None and op.rows_out > op.rows_in
