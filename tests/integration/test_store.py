@@ -242,9 +242,10 @@ def test_report_shows_sources_steps_provenance_and_training_data(pipeline):
     assert "| `error` |" in ev and "`assign` at evaluate.py:17 main()" in ev
     # and the prepared file's columns, back to the raw CSV
     prep = tracer(["report", ids["prepare.py"]], pipeline).stdout
-    row = "| `rooms_per_person` | `raw.csv`: `people`, `rooms` | `assign` at prepare.py:12 main() |"
+    row = "| `rooms_per_person` | `raw.csv`: `people`, `rooms` | computed | `assign` at prepare.py"
     assert row in prep
-    assert "| `target` | `raw.csv`: `price` | copied |" in prep
+    assert "| `target` | `raw.csv`: `price` | copied | renamed from `price` by `rename` at" in prep
+    assert "Rows filtered on `raw.csv`: `rooms`." in prep
     assert "| 200 → 194 | 6" in prep  # rows removed by dropna
     html = tracer(["report", ids["train.py"], "--html"], pipeline).stdout
     assert html.startswith("<!DOCTYPE html>") and "<table>" in html and "<code>" in html

@@ -4,28 +4,22 @@
 `tracer.store.markup` writes as Markdown or HTML. Sections: the run; its sources with full
 content hashes (and which recorded run wrote each, when one did); each top-level step with rows
 removed and columns changed; the column provenance of every output (each column followed back
-to the source columns it was copied or computed from); the exact data each model was fitted on
+to the source columns it was copied or computed from, by
+`tracer.lineage.processors.ColumnLineage`, the same column lineage the viewer and the
+OpenLineage export use); the exact data each model was fitted on
 (the fingerprints of the `fit` op's inputs and the source files behind them); and what tracer
 could not see (partial ops, failed ops, tracer's own errors, a run that did not finish).
 """
 
 from __future__ import annotations
 
-import ast
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from tracer.lineage.graph import FileRecord, Lineage, Node, Op
+from tracer.lineage.processors import AGGREGATION, IDENTITY, TRANSFORMATION, ColumnLineage
 from tracer.store.index import Store
-
-# Ops whose output columns are copies of the same-named input columns (rows may be dropped).
-_COPIES = frozenset({
-    "dropna", "filter", "query", "drop_duplicates", "head", "tail", "sample", "nlargest",
-    "nsmallest", "loc", "iloc", "slice", "drop", "getitem", "select_columns", "copy",
-    "reset_index", "set_index", "sort_values", "sort_index", "rename", "merge", "join", "concat",
-    "fillna", "replace", "clip", "astype", "assign", "setitem", "insert", "train_test_split",
-})
 
 
 @dataclass
@@ -46,131 +40,57 @@ class Document:
         self.blocks.append(("table", headers, rows))
 
 
-@dataclass(frozen=True)
-class Prov:
-    """Where a column's values come from: source (file, column) pairs and computing ops."""
-
-    sources: frozenset[tuple[str, str | None]] = frozenset()
-    via: frozenset[int] = frozenset()
-
-    def __or__(self, other: Prov) -> Prov:
-        return Prov(self.sources | other.sources, self.via | other.via)
-
-    def through(self, seq: int) -> Prov:
-        return Prov(self.sources, self.via | {seq})
+_HOW = {IDENTITY: "copied", TRANSFORMATION: "computed", AGGREGATION: "aggregated"}
 
 
-class Provenance:
-    """Column provenance of every node, computed once in op order."""
+def _origins_text(origins: Any, lineage: Lineage) -> str:
+    """`file`: `col`, `col`; `other file`: ... (sources shown relative to the run's directory)."""
+    by_source: dict[str, list[str]] = {}
+    for o in sorted(origins):
+        cols = by_source.setdefault(_source(o.source, lineage), [])
+        if o.field and o.field not in cols:
+            cols.append(o.field)
+    return "; ".join(
+        f"{_code(src)}: " + ", ".join(_code(c) for c in cols) if cols else _code(src)
+        for src, cols in by_source.items()
+    ) or "?"
 
-    def __init__(self, lineage: Lineage) -> None:
-        self.lineage = lineage
-        self.cols: dict[str, dict[str, Prov]] = {}
-        self.whole: dict[str, Prov] = {}
-        self.reads = {f.op: f for f in lineage.files if f.mode == "read"}
-        nodes = sorted(lineage.nodes.values(), key=lambda n: (n.origin or 0, int(n.id[1:] or 0)))
-        for n in nodes:
-            self.of(n.id)
 
-    def of(self, nid: str) -> tuple[dict[str, Prov], Prov]:
-        if nid in self.whole:
-            return self.cols[nid], self.whole[nid]
-        self.whole[nid] = Prov()  # a guard against cycles in a damaged log
-        self.cols[nid] = {}
-        cols, whole = self._compute(nid)
-        self.cols[nid], self.whole[nid] = cols, whole
-        return cols, whole
+def _source(source: str, lineage: Lineage) -> str:
+    if source.startswith("object:"):
+        node = lineage.nodes.get(source.partition(":")[2])
+        return f"external {_short(node.type) if node else 'object'}"
+    rel = os.path.relpath(source, lineage.run.cwd or os.getcwd())
+    return source if rel.startswith(os.pardir) else rel
 
-    def _compute(self, nid: str) -> tuple[dict[str, Prov], Prov]:
-        lin = self.lineage
-        node = lin.nodes.get(nid)
-        op = lin.producer(nid)
-        names = _names(node)
+
+def _how(origins: Any) -> str:
+    kinds = {o.how for o in origins}
+    for how in (AGGREGATION, TRANSFORMATION, IDENTITY):
+        if how in kinds:
+            return _HOW[how]
+    return "?"
+
+
+def _made_by(lineage: Lineage, node_id: str, column: str) -> str:
+    """The op that added `column` to the frame `node_id` descends from, and the renames on the
+    way, walking back along first DataFrame inputs."""
+    notes: list[str] = []
+    nid: str | None = node_id
+    for _ in range(10_000):
+        op = lineage.producer(nid) if nid else None
         if op is None:
-            if node is not None and node.kind == "model":
-                return {}, Prov()  # an estimator made in the script: no data in it yet
-            label = f"external {_short(node.type) if node else 'object'}"
-            ext = {c: Prov(frozenset({(label, c or None)})) for c in names}
-            return ext, _union(ext.values()) if ext else Prov(frozenset({(label, None)}))
-        read = self.reads.get(op.seq)
-        if read is not None and nid in op.outputs:
-            label = read.relpath if not read.relpath.startswith("..") else read.path
-            got = {c: Prov(frozenset({(label, c or None)})) for c in names}
-            return got, _union(got.values()) if got else Prov(frozenset({(label, None)}))
-        if nid not in op.outputs:  # the frame an assign lambda sees: its assign's input
-            return self.of(op.inputs[0]) if op.inputs else ({}, Prov())
-        ins = [self.of(i) for i in op.inputs if i in lin.nodes]
-        in_nodes = [lin.nodes[i] for i in op.inputs if i in lin.nodes]
-        everything = _union(w for _, w in ins).through(op.seq)
-        frames = [(c, n) for (c, _), n in zip(ins, in_nodes, strict=False) if n.kind == "DataFrame"]
-        base = frames[0][0] if frames else (ins[0][0] if ins and len(ins[0][0]) == 1 else {})
-        cols: dict[str, Prov] = {}
-        if node is not None and node.kind == "model":
-            return {}, everything
+            break
+        if column in op.cols_added or column in op.derived_from:
+            notes.append(f"{_code(op.op)} at {_site(op)}")
+            break
         renamed = {new: old for old, new in op.cols_renamed.items()}
-        positional = (not frames and node is not None and node.kind == "DataFrame"
-                      and len(ins) == len(names))
-        key = _literal(op.params.get("key"))
-        for pos, c in enumerate(names):
-            if positional:
-                cols[c] = ins[pos][1]  # DataFrame({"a": s, "b": arr}): copies
-            elif op.op == "getitem" and frames and isinstance(key, str) and key in frames[0][0]:
-                cols[c] = frames[0][0][key]
-            elif c in renamed and renamed[c] in base:
-                cols[c] = base[renamed[c]]
-            elif c in op.derived_from or c in op.cols_added or c not in base:
-                cols[c] = self._computed(op, c, base, ins, everything)
-            elif op.op in _COPIES or len(ins) <= 1:
-                cols[c] = base[c] if op.op in _COPIES else base[c].through(op.seq)
-            else:
-                cols[c] = everything
-        return cols, _union(cols.values()) if cols else everything
-
-    def _computed(self, op: Op, c: str, base: dict[str, Prov],
-                  ins: list[tuple[dict[str, Prov], Prov]], everything: Prov) -> Prov:
-        reads = list(op.derived_from.get(c) or []) or self._lambda_reads(op, c)
-        got = [base[r] for r in reads if r in base]
-        for _extra_cols, extra_whole in ins[1:]:  # df["x"] = <a Series>: its own provenance
-            got.append(extra_whole)
-        if not got:
-            return everything
-        return _union(got).through(op.seq)
-
-    def _lambda_reads(self, op: Op, c: str) -> list[str]:
-        """Columns an assign's lambda read (its nested `getitem`s), for logs without
-        `derived_from`; with several new columns, the reads on that column's source line."""
-        kids = [k for k in self.lineage.ops if k.parent == op.seq and k.op == "getitem"]
-        if len(op.cols_added) > 1:
-            mine = [k for k in kids if k.callsite and f"{c}=" in k.callsite.code.replace(" ", "")]
-            kids = mine or kids
-        out = []
-        for k in kids:
-            key = _literal(k.params.get("key"))
-            if isinstance(key, str):
-                out.append(key)
-        return out
-
-
-def _union(provs: Any) -> Prov:
-    out = Prov()
-    for p in provs:
-        out = out | p
-    return out
-
-
-def _names(node: Node | None) -> list[str]:
-    if node is None or not node.columns:
-        return [""] if node is not None and node.kind in ("Series", "ndarray") else []
-    return list(node.columns)
-
-
-def _literal(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
+        if column in renamed:
+            notes.append(f"renamed from {_code(renamed[column])} by {_code(op.op)} at {_site(op)}")
+            column = renamed[column]
+        nid = next((i for i in op.inputs
+                    if i in lineage.nodes and lineage.nodes[i].kind == "DataFrame"), None)
+    return "; ".join(reversed(notes))
 
 
 def _short(type_name: str) -> str:
@@ -230,9 +150,9 @@ def build_report(lineage: Lineage, store: Store | None = None) -> Document:
     doc.table(["", ""], rows)
     _sources(doc, lineage, store)
     _steps(doc, lineage)
-    prov = Provenance(lineage)
-    _outputs(doc, lineage, prov)
-    _models(doc, lineage, prov)
+    columns = ColumnLineage(lineage)
+    _outputs(doc, lineage, columns)
+    _models(doc, lineage, columns)
     _blind_spots(doc, lineage)
     return doc
 
@@ -305,27 +225,7 @@ def _rows(lineage: Lineage, op: Op) -> str:
     return f"{_n(a.rows if a else None)} → {_n(b.rows if b else None)}".replace("?", "–")
 
 
-def _prov_text(p: Prov, lineage: Lineage) -> tuple[str, str]:
-    by_file: dict[str, list[str]] = {}
-    for src, col in sorted(p.sources, key=lambda s: (s[0], s[1] or "")):
-        cols = by_file.setdefault(src, [])
-        if col:
-            cols.append(col)
-    sources = "; ".join(
-        f"{_code(src)}: " + ", ".join(_code(c) for c in cols) if cols else _code(src)
-        for src, cols in by_file.items()
-    ) or "?"
-    vias = []
-    for seq in sorted(p.via):
-        try:
-            op = lineage.op(seq)
-        except KeyError:
-            continue
-        vias.append(f"{_code(op.op)} at {_site(op)}")
-    return sources, "; ".join(vias) if vias else "copied"
-
-
-def _outputs(doc: Document, lineage: Lineage, prov: Provenance) -> None:
+def _outputs(doc: Document, lineage: Lineage, columns: ColumnLineage) -> None:
     doc.h(2, "Outputs and column provenance")
     writes = [f for f in lineage.files if f.mode == "write"]
     if not writes:
@@ -338,26 +238,39 @@ def _outputs(doc: Document, lineage: Lineage, prov: Provenance) -> None:
             op: Op | None = lineage.op(f.op)
         except KeyError:
             op = None
+        made = (f" from {node.kind} {_code(node.id)} ({_shape(node)}), fingerprint "
+                f"{_code(node.fingerprint or '?')}." if node else " (the data written is unknown).")
         doc.p(f"Content hash {_code(f.hash or 'not hashed')}, {_n(f.size)} bytes, "
-              f"{f.format or '?'}; written by {_code(op.op if op else '?')} at {_site(op)}"
-              + (f" from {node.kind} {_code(node.id)} ({_shape(node)}), fingerprint "
-                 f"{_code(node.fingerprint or '?')}." if node
-                 else " (the data written is unknown)."))
+              f"{f.format or '?'}; written by {_code(op.op if op else '?')} at {_site(op)}{made}")
         if node is None:
             continue
-        cols, whole = prov.of(node.id)
-        if node.kind == "DataFrame" and cols:
+        info = columns.of(node.id)
+        if node.kind == "DataFrame" and node.columns:
             rows = []
-            for c in node.columns or []:
-                sources, via = _prov_text(cols.get(c, Prov()), lineage)
-                rows.append([_code(c), sources, via])
-            doc.table(["column", "from", "computed by"], rows)
+            for c in node.columns:
+                origins = info.columns.get(c, frozenset())
+                rows.append([_code(c), _origins_text(origins, lineage), _how(origins),
+                             _made_by(lineage, node.id, c)])
+            doc.table(["column", "from", "how", "made by"], rows)
         else:
-            sources, via = _prov_text(whole, lineage)
-            doc.p(f"Made from {sources}; computed by {via}.")
+            doc.p(f"Made from {_origins_text(info.all_direct(), lineage)}.")
+        _shaped_by(doc, info.indirect, lineage)
 
 
-def _models(doc: Document, lineage: Lineage, prov: Provenance) -> None:
+def _shaped_by(doc: Document, indirect: Any, lineage: Lineage) -> None:
+    """Which source columns decided the rows (filters, joins, groups, sorts)."""
+    kinds: dict[str, list[Any]] = {}
+    for o in indirect:
+        kinds.setdefault(o.how, []).append(o)
+    words = {"FILTER": "filtered on", "JOIN": "joined on", "GROUP_BY": "grouped by",
+             "SORT": "sorted by"}
+    parts = [f"{words.get(how, how.lower())} {_origins_text(os_, lineage)}"
+             for how, os_ in sorted(kinds.items())]
+    if parts:
+        doc.p("Rows " + "; ".join(parts) + ".")
+
+
+def _models(doc: Document, lineage: Lineage, columns: ColumnLineage) -> None:
     fits = [op for op in lineage.ops if op.op in ("fit", "fit_transform", "fit_predict")]
     if not fits:
         return
@@ -369,22 +282,24 @@ def _models(doc: Document, lineage: Lineage, prov: Provenance) -> None:
         rows = []
         data = [lineage.nodes[i] for i in op.inputs
                 if i in lineage.nodes and lineage.nodes[i].kind != "model"]
+        sources: set[str] = set()
         for k, n in enumerate(data):
             role = ("X", "y")[k] if k < 2 else f"input {k + 1}"
-            sources, _ = _prov_text(prov.of(n.id)[1], lineage)
+            origins = columns.of(n.id).all_direct()
+            sources |= {o.source for o in origins if not o.source.startswith("object:")}
             rows.append([role, f"{n.kind} {_code(n.id)}", _shape(n),
                          ", ".join(_code(c) for c in (n.columns or [])) or "-",
-                         _code(n.fingerprint or "not fingerprinted"), sources])
+                         _code(n.fingerprint or "not fingerprinted"),
+                         _origins_text(origins, lineage)])
         if rows:
             doc.table(["input", "node", "shape", "columns", "fingerprint", "from"], rows)
         else:
             doc.p("No input data of this fit was tracked.")
-        files = {f.hash or "": f for f in lineage.files if f.mode == "read"}
-        used = sorted({s for n in data for s, _ in prov.of(n.id)[1].sources})
-        hashes = [f"{_code(s)} {_code(f.hash or '?')}" for s in used
-                  for f in files.values() if _rel(f) == s or f.path == s]
+        hashes = [f"{_code(_rel(f))} {_code(f.hash or '?')}" for f in lineage.files
+                  if f.mode == "read" and f.path in sources]
         if hashes:
-            doc.p("Source files behind this training data: " + "; ".join(hashes) + ".")
+            doc.p("Source files behind this training data: " + "; ".join(dict.fromkeys(hashes))
+                  + ".")
         saved = [f for f in lineage.files if f.mode == "write" and model is not None
                  and f.node in {n.id for n in lineage.nodes.values() if n.object == model.object}]
         for f in saved:
