@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import platform
-import secrets
-import socket
 import sys
 import threading
 import time
@@ -93,7 +90,7 @@ class Tracer:
         self.rows_full = rows_full
         self.values = values
         self.argv = list(argv) if argv is not None else list(sys.argv)
-        self.run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4)
+        self.run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + os.urandom(4).hex()
         self.running = False
         self.detached = False
         self.backend: Any = None
@@ -190,16 +187,16 @@ class Tracer:
         return {
             "run_id": self.run_id,
             "tracer_version": __version__,
-            "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "platform": platform.platform(),
+            "python": ".".join(map(str, sys.version_info[:3])),
+            "implementation": sys.implementation.name,
+            "platform": f"{os.uname().sysname}-{os.uname().release}-{os.uname().machine}",
             "backend": self.backend_name,
             "backend_reasons": self.backend_reasons,
             "script": os.path.abspath(self.script) if self.script and os.path.exists(self.script) else self.script,
             "argv": self.argv,
             "cwd": os.getcwd(),
             "started": _iso(self._started),
-            "host": socket.gethostname(),
+            "host": os.uname().nodename,
             "pid": os.getpid(),
             "options": {"rows_full": self.rows_full, "values": self.values,
                         "include": list(self.include), "exclude": list(self.exclude)},

@@ -16,9 +16,6 @@ index); labels that are data (names, emails as the index) need `--values`.
 
 from __future__ import annotations
 
-import io
-import re
-import tokenize
 from collections.abc import Iterable
 from typing import Any
 
@@ -185,20 +182,22 @@ def na_columns(before: Any, dropped: list[int] | None, subset: Any) -> list[str]
 
 # -- query expressions ----------------------------------------------------------------------------
 
-_BACKTICK = re.compile(r"`([^`]+)`")
-
-
 def query_columns(expr: Any, columns: list[str] | None) -> list[str]:
     """Columns named in a DataFrame.query / eval expression, in order of first use."""
     if not isinstance(expr, str) or not columns:
         return []
+    import io
+    import re
+    import tokenize
+
+    backtick = re.compile(r"`([^`]+)`")
     known = set(columns)
     found: list[str] = []
-    for name in _BACKTICK.findall(expr):
+    for name in backtick.findall(expr):
         if name in known and name not in found:
             found.append(name)
     try:
-        tokens = tokenize.generate_tokens(io.StringIO(_BACKTICK.sub(" ", expr)).readline)
+        tokens = tokenize.generate_tokens(io.StringIO(backtick.sub(" ", expr)).readline)
         for tok in tokens:
             if tok.type == tokenize.NAME and tok.string in known and tok.string not in found:
                 found.append(tok.string)

@@ -115,12 +115,12 @@ def test_ops_in_threads_are_recorded_with_their_thread(tmp_path, backend):
     assert r.returncode == 0, r.stderr
     doc = export_json(r.log)
     dropnas = ops_named(doc, "dropna")
-    assert len(dropnas) == 100
+    assert len(dropnas) == 400
     per_thread = {}
     for op in dropnas:
         assert op["parent"] is None
         per_thread[op["thread"]] = per_thread.get(op["thread"], 0) + 1
-    assert per_thread == {f"worker-{i}": 25 for i in range(4)}
+    assert per_thread == {f"worker-{i}": 100 for i in range(4)}
     (fillna,) = ops_named(doc, "fillna")
     assert fillna["thread"] == "MainThread"
 

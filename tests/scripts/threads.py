@@ -1,4 +1,4 @@
-"""4 threads x 25 ops each, plus one op on the main thread."""
+"""4 threads x 100 ops each, plus one op on the main thread."""
 import threading
 
 import pandas as pd
@@ -11,7 +11,7 @@ def work(n):
         base.dropna()
 
 
-threads = [threading.Thread(target=work, args=(25,), name=f"worker-{i}") for i in range(4)]
+threads = [threading.Thread(target=work, args=(100,), name=f"worker-{i}") for i in range(4)]
 for t in threads:
     t.start()
 for t in threads:

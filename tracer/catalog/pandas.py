@@ -7,7 +7,6 @@ whichever class it was reached through.
 
 from __future__ import annotations
 
-import inspect
 import types
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -198,6 +197,8 @@ def array_ufunc(args: Mapping[str, object]) -> str:
 
 def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
     """Every (callable, Entry) pair of pandas, once `import pandas` has finished."""
+    import inspect
+
     from pandas.core import arraylike, indexing
     from pandas.core.groupby import generic, groupby
 

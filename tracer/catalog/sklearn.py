@@ -8,7 +8,6 @@ defines contribute their fit / predict / transform / score methods, and a few fu
 
 from __future__ import annotations
 
-import inspect
 import sys
 import types
 from collections.abc import Iterator
@@ -36,6 +35,8 @@ FUNCTIONS = {
 
 
 def provide(module: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
+    import inspect
+
     name = module.__name__
     for fname in FUNCTIONS.get(name, ()):
         fn = module.__dict__.get(fname)

@@ -9,7 +9,6 @@ reports the finished module. Every other import passes through untouched.
 
 from __future__ import annotations
 
-import importlib.abc
 import sys
 import threading
 import types
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-class _ReportingLoader(importlib.abc.Loader):
+class _ReportingLoader:
     def __init__(self, loader: Any, report: Callable[[types.ModuleType], None]) -> None:
         self.loader = loader
         self.report = report
@@ -38,7 +37,7 @@ class _ReportingLoader(importlib.abc.Loader):
             pass
 
 
-class ImportWatcher(importlib.abc.MetaPathFinder):
+class ImportWatcher:
     def __init__(
         self,
         wants: Callable[[str], object],
