@@ -18,25 +18,34 @@ from support import ROOT, env, run_traced
 from tracer.lineage.build import load
 from tracer.renderers.json_export import write_json
 
-NASTY = '''\
+NASTY = """\
 import pandas as pd
 df = pd.DataFrame({'a "quoted" <col>': [1, 2, 3], "b#1 & `tick` | {x}": [4.0, None, 6.0]})
 df = df.dropna()
 df = df.rename(columns={'a "quoted" <col>': "a;b[c](d)"})
 df.to_csv('out "weird" <name> #1.csv', index=False)
-'''
+"""
 
 
 def tracer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tracer", *args], cwd=cwd, capture_output=True,
-                          text=True, env=env(), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tracer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = tmp_path_factory.mktemp("formats")
-    shutil.copytree(ROOT / "examples", cwd / "examples",
-                    ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"))
+    shutil.copytree(
+        ROOT / "examples",
+        cwd / "examples",
+        ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+    )
     assert run_traced(["examples/housing_pipeline.py"], cwd, log="demo.tlog").returncode == 0
     (cwd / "nasty.py").write_text(NASTY)
     assert run_traced(["nasty.py"], cwd, log="nasty.tlog").returncode == 0
@@ -90,8 +99,9 @@ def test_mermaid(runs: Path):
     labels = list(nodes.values())
     assert any(label.startswith("examples/data/housing.csv") for label in labels)
     assert any(label.startswith("housing_out/model.joblib") for label in labels)
-    assert any(label.startswith("dropna<br/>20,640 × 10 → 20,433 × 10 −207 rows")
-               for label in labels)
+    assert any(
+        label.startswith("dropna<br/>20,640 × 10 → 20,433 × 10 −207 rows") for label in labels
+    )
     assert len(edges) >= len(nodes) - 2
 
 
@@ -115,8 +125,9 @@ def test_dot(runs: Path):
     if shutil.which("dot") is None:
         pytest.skip("Graphviz is not installed: the syntax was checked by hand only")
     for source in (text, demo):
-        p = subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, text=True,
-                           timeout=60)
+        p = subprocess.run(
+            ["dot", "-Tsvg"], input=source, capture_output=True, text=True, timeout=60
+        )
         assert p.returncode == 0, p.stderr
         ET.fromstring(p.stdout)
 
@@ -145,7 +156,8 @@ def test_width_too_small(runs: Path):
 
 
 def test_unwritable_output(runs: Path):
-    p = tracer("export", "demo.tlog", "--to", "dot", "-o", str(runs / "no" / "such" / "x.dot"),
-               cwd=runs)
+    p = tracer(
+        "export", "demo.tlog", "--to", "dot", "-o", str(runs / "no" / "such" / "x.dot"), cwd=runs
+    )
     assert p.returncode == 2
     assert p.stderr.startswith("tracer: error: cannot write") and "Traceback" not in p.stderr

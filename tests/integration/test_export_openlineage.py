@@ -25,7 +25,7 @@ referencing = pytest.importorskip("referencing")
 
 SPEC = ROOT / "tests" / "data" / "openlineage"
 
-SHOP = '''\
+SHOP = """\
 import pandas as pd
 
 pd.DataFrame({"order_id": [1, 2, 3, 4, 5, 6], "customer": ["a", "b", "a", "c", "b", None],
@@ -38,29 +38,38 @@ c = pd.read_csv("customers.csv")
 m = o.merge(c, on="customer", how="left")
 by_region = m.groupby("region")["amount"].sum().reset_index().sort_values("amount")
 by_region.to_csv("by_region.csv", index=False)
-'''
+"""
 
-FAILS = '''\
+FAILS = """\
 import pandas as pd
 df = pd.read_csv("orders.csv")
 df.head(2).to_csv("partial.csv", index=False)
 raise ValueError("bad input: 42")
-'''
+"""
 
 
 def tracer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tracer", *args], cwd=cwd, capture_output=True,
-                          text=True, env=env(), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tracer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=120,
+    )
 
 
 class Validator:
     """Validates an event against OpenLineage.json and each facet against its own schema."""
 
     def __init__(self) -> None:
-        schemas = [json.loads(p.read_text()) for p in
-                   [SPEC / "OpenLineage.json", *sorted((SPEC / "facets").glob("*.json"))]]
+        schemas = [
+            json.loads(p.read_text())
+            for p in [SPEC / "OpenLineage.json", *sorted((SPEC / "facets").glob("*.json"))]
+        ]
         self.registry = referencing.Registry().with_resources(
-            (s["$id"], referencing.Resource.from_contents(s)) for s in schemas)
+            (s["$id"], referencing.Resource.from_contents(s)) for s in schemas
+        )
         self.core = schemas[0]["$id"]
         self.facets = {f"{s['$id']}#/$defs/{name}" for s in schemas[1:] for name in s["$defs"]}
 
@@ -87,8 +96,11 @@ def validator() -> Validator:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = tmp_path_factory.mktemp("ol-demo")
-    shutil.copytree(ROOT / "examples", cwd / "examples",
-                    ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"))
+    shutil.copytree(
+        ROOT / "examples",
+        cwd / "examples",
+        ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+    )
     result = run_traced(["examples/housing_pipeline.py"], cwd, log="demo.tlog")
     assert result.returncode == 0, result.stderr
     return cwd
@@ -117,14 +129,18 @@ def dataset(event: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
 def fields(lineage: dict[str, Any], column: str) -> set[tuple[str, str, str]]:
     return {
         (Path(f["name"]).name, f["field"], t["subtype"])
-        for f in lineage["fields"][column]["inputFields"] for t in f["transformations"]
+        for f in lineage["fields"][column]["inputFields"]
+        for t in f["transformations"]
     }
 
 
 def indirect(lineage: dict[str, Any]) -> set[tuple[str, str, str]]:
-    return {(Path(f["name"]).name, f["field"], t["subtype"])
-            for f in lineage.get("dataset", []) for t in f["transformations"]
-            if t["type"] == "INDIRECT"}
+    return {
+        (Path(f["name"]).name, f["field"], t["subtype"])
+        for f in lineage.get("dataset", [])
+        for t in f["transformations"]
+        if t["type"] == "INDIRECT"
+    }
 
 
 def test_demo_events_validate(demo: Path, validator: Validator):
@@ -135,11 +151,18 @@ def test_demo_events_validate(demo: Path, validator: Validator):
         validator.check(e)
     start, complete = events
     assert start["run"]["runId"] == complete["run"]["runId"]
-    assert start["job"] == complete["job"] == {**start["job"], "namespace": "tracer",
-                                               "name": "housing_pipeline"}
+    assert (
+        start["job"]
+        == complete["job"]
+        == {**start["job"], "namespace": "tracer", "name": "housing_pipeline"}
+    )
     assert [d["name"] for d in start["inputs"]] == [str(demo / "examples/data/housing.csv")]
     assert {Path(d["name"]).name for d in complete["outputs"]} == {
-        "01_cleaned.csv", "02_features.csv", "03_predictions.csv", "model.joblib"}
+        "01_cleaned.csv",
+        "02_features.csv",
+        "03_predictions.csv",
+        "model.joblib",
+    }
     assert all(d["namespace"] == "file" for d in complete["inputs"] + complete["outputs"])
 
 
@@ -150,10 +173,16 @@ def test_demo_dataset_facets(demo: Path):
     names = [f["name"] for f in raw["facets"]["schema"]["fields"]]
     assert names[:3] == ["longitude", "latitude", "housing_median_age"] and len(names) == 10
     dq = raw["inputFacets"]["dataQualityMetrics"]
-    assert dq["rowCount"] == 20640 and dq["bytes"] == (demo / "examples/data/housing.csv").stat().st_size
+    assert (
+        dq["rowCount"] == 20640
+        and dq["bytes"] == (demo / "examples/data/housing.csv").stat().st_size
+    )
     cleaned = dataset(complete, "outputs", "01_cleaned.csv")
     stats = cleaned["outputFacets"]["outputStatistics"]
-    assert stats["rowCount"] == 18378 and stats["size"] == (demo / "housing_out/01_cleaned.csv").stat().st_size
+    assert (
+        stats["rowCount"] == 18378
+        and stats["size"] == (demo / "housing_out/01_cleaned.csv").stat().st_size
+    )
 
 
 def test_demo_column_lineage_is_transitive(demo: Path):
@@ -188,8 +217,10 @@ def test_join_group_sort_filter(shop: Path, validator: Validator):
     assert fields(out, "amount") == {("orders.csv", "amount", "AGGREGATION")}
     assert ("customers.csv", "region", "IDENTITY") in fields(out, "region")
     assert indirect(out) >= {
-        ("orders.csv", "customer", "JOIN"), ("customers.csv", "customer", "JOIN"),
-        ("customers.csv", "region", "GROUP_BY"), ("orders.csv", "amount", "SORT"),
+        ("orders.csv", "customer", "JOIN"),
+        ("customers.csv", "customer", "JOIN"),
+        ("customers.csv", "region", "GROUP_BY"),
+        ("orders.csv", "amount", "SORT"),
         ("orders.csv", "customer", "FILTER"),
     }
 
@@ -266,8 +297,9 @@ def test_url_sends_start_and_complete(demo: Path, receiver: Receiver, validator:
     p = tracer("export", "demo.tlog", "--to", "openlineage", "--url", receiver.url, cwd=demo)
     assert p.returncode == 0, p.stderr
     assert p.stdout == ""
-    assert p.stderr.strip() == (f"tracer: sent 2 OpenLineage events (START, COMPLETE) "
-                                f"to {receiver.url}")
+    assert p.stderr.strip() == (
+        f"tracer: sent 2 OpenLineage events (START, COMPLETE) to {receiver.url}"
+    )
     assert [path for path, _ in receiver.received] == ["/api/v1/lineage"] * 2
     assert [e["eventType"] for _, e in receiver.received] == ["START", "COMPLETE"]
     for _, e in receiver.received:
@@ -280,7 +312,8 @@ def test_url_sends_fail_for_a_script_that_raised(shop: Path, receiver: Receiver)
     assert p.returncode == 0, p.stderr
     assert [e["eventType"] for _, e in receiver.received] == ["START", "FAIL"]
     assert receiver.received[1][1]["run"]["facets"]["errorMessage"]["message"] == (
-        "ValueError: bad input: 42")
+        "ValueError: bad input: 42"
+    )
 
 
 def test_url_unreachable_is_one_line(demo: Path):
@@ -288,8 +321,9 @@ def test_url_unreachable_is_one_line(demo: Path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    p = tracer("export", "demo.tlog", "--to", "openlineage", "--url",
-               f"http://127.0.0.1:{port}", cwd=demo)
+    p = tracer(
+        "export", "demo.tlog", "--to", "openlineage", "--url", f"http://127.0.0.1:{port}", cwd=demo
+    )
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tracer: error: could not send OpenLineage")

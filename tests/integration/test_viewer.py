@@ -26,7 +26,7 @@ from tracer.events import format as logformat
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-9](;[0-9;]*)?m|\x1b\[[0-9;]*38;")
 
-STEPS = '''\
+STEPS = """\
 import os, sys, time
 import pandas as pd
 
@@ -46,31 +46,41 @@ wait_for("1")
 df = df.rename(columns={"b": "label"})
 wait_for("2")
 df.to_csv("steps_out.csv", index=False)
-'''
+"""
 
-RAISES = '''\
+RAISES = """\
 import pandas as pd
 df = pd.DataFrame({"a": [1, 2, 3]})
 df = df.head(2)
 raise RuntimeError("boom")
-'''
+"""
 
 
-def tracer(*args: str, cwd: Path, extra_env: dict[str, str] | None = None,
-           timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def tracer(
+    *args: str, cwd: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     e = env(**(extra_env or {}))
     e.pop("FORCE_COLOR", None)
     if extra_env:
         e.update(extra_env)
-    return subprocess.run([sys.executable, "-m", "tracer", *args], cwd=cwd, capture_output=True,
-                          text=True, env=e, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "tracer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = tmp_path_factory.mktemp("demo")
-    shutil.copytree(ROOT / "examples", cwd / "examples",
-                    ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"))
+    shutil.copytree(
+        ROOT / "examples",
+        cwd / "examples",
+        ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+    )
     result = run_traced(["examples/housing_pipeline.py"], cwd, log=".tracer/runs/demo.tlog")
     assert result.returncode == 0, result.stderr
     return cwd
@@ -125,7 +135,11 @@ def test_show_artifact_unknown(demo: Path):
 def test_show_group_function(demo: Path):
     p = tracer("show", "--group", "function", "--width", "100", cwd=demo)
     assert p.returncode == 0, p.stderr
-    heads = [line.split()[0] for line in p.stdout.splitlines()[1:] if not line.startswith(("├", "│", "└", " "))]
+    heads = [
+        line.split()[0]
+        for line in p.stdout.splitlines()[1:]
+        if not line.startswith(("├", "│", "└", " "))
+    ]
     assert heads == ["load()", "clean()", "main()", "engineer()"]
 
 
@@ -134,8 +148,14 @@ def test_summary_command_and_show_summary_agree(demo: Path):
     b = tracer("show", "--summary", "--width", "100", cwd=demo)
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout
-    for label in ("Data tracked", "Transformations", "Rows filtered", "Column changes",
-                  "Operations", "Files"):
+    for label in (
+        "Data tracked",
+        "Transformations",
+        "Rows filtered",
+        "Column changes",
+        "Operations",
+        "Files",
+    ):
         assert label in a.stdout
     assert "housing_out/model.joblib" in a.stdout and "← LinearRegression" in a.stdout
 
@@ -166,8 +186,9 @@ def test_bad_logs(demo: Path, tmp_path: Path):
     log = demo / ".tracer" / "runs" / "demo.tlog"
     data = log.read_bytes()
     # a missing file
-    assert_one_line_error(tracer("show", str(tmp_path / "missing.tlog"), cwd=tmp_path),
-                          "no such log")
+    assert_one_line_error(
+        tracer("show", str(tmp_path / "missing.tlog"), cwd=tmp_path), "no such log"
+    )
     # a file that is no tracer log
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
@@ -178,8 +199,9 @@ def test_bad_logs(demo: Path, tmp_path: Path):
     newer.write_bytes(logformat.MAGIC + bytes([logformat.FORMAT_MAJOR + 1, 0]) + data[10:])
     assert_one_line_error(tracer("show", str(newer), cwd=tmp_path), "newer tracer")
     # no runs at all
-    assert_one_line_error(tracer("show", "--home", str(tmp_path / "empty"), cwd=tmp_path),
-                          "no runs found")
+    assert_one_line_error(
+        tracer("show", "--home", str(tmp_path / "empty"), cwd=tmp_path), "no runs found"
+    )
     # a directory
     assert_one_line_error(tracer("show", str(tmp_path), cwd=tmp_path), "directory")
 
@@ -250,8 +272,14 @@ def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     e = env()
     e.pop("FORCE_COLOR", None)
     e["PYTHONUNBUFFERED"] = "1"
-    return subprocess.Popen([sys.executable, "-m", "tracer", *args], cwd=cwd, env=e, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tracer", *args],
+        cwd=cwd,
+        env=e,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_follow_shows_ops_while_the_script_runs(tmp_path: Path):
@@ -260,8 +288,9 @@ def test_follow_shows_ops_while_the_script_runs(tmp_path: Path):
     go = tmp_path / "go"
     go.mkdir()
     script = start(["run", "-o", "steps.tlog", "steps.py", str(go)], tmp_path)
-    follower = start(["replay", "--follow", "steps.tlog", "--width", "120", "--wait", "60"],
-                     tmp_path)
+    follower = start(
+        ["replay", "--follow", "steps.tlog", "--width", "120", "--wait", "60"], tmp_path
+    )
     try:
         out = Lines(follower)
         # WHEN the script has made its first ops and is waiting
@@ -290,8 +319,9 @@ def test_follow_stops_when_the_writer_is_gone(tmp_path: Path):
     go = tmp_path / "go"
     go.mkdir()
     script = start(["run", "-o", "steps.tlog", "steps.py", str(go)], tmp_path)
-    follower = start(["replay", "--follow", "steps.tlog", "--width", "120", "--wait", "60"],
-                     tmp_path)
+    follower = start(
+        ["replay", "--follow", "steps.tlog", "--width", "120", "--wait", "60"], tmp_path
+    )
     try:
         out = Lines(follower)
         out.wait_for(r"dropna  4 × 2 → 3 × 2")

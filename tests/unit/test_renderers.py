@@ -16,7 +16,6 @@ import io
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -33,7 +32,7 @@ from tracer.renderers.tree import ArtifactTree, GroupedTree, LineageTree, OpLine
 GOLD = ROOT / "tests" / "gold"
 WIDTH = 100
 
-SHOP = '''\
+SHOP = """\
 import pandas as pd
 
 orders = pd.DataFrame({"order_id": [1, 2, 3, 4, 5, 6],
@@ -63,7 +62,7 @@ by_region = by_region.sort_values("total", ascending=False)
 both = pd.concat([m, m.head(2)], ignore_index=True)
 by_region.to_csv("by_region.csv", index=False)
 both.to_json("both.json")
-'''
+"""
 
 _SCRUBS = [
     (re.compile(r"\b\d+(\.\d+)? (s|ms|µs)\b"), "<DURATION>"),
@@ -85,8 +84,14 @@ def scrub(text: str) -> str:
 
 
 def render(renderable: object, width: int = WIDTH) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False,
-                      legacy_windows=False, _environ={})
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        color_system=None,
+        highlight=False,
+        legacy_windows=False,
+        _environ={},
+    )
     console.print(renderable)
     out = console.file
     assert isinstance(out, io.StringIO)
@@ -99,17 +104,22 @@ def check_gold(name: str, actual: str) -> None:
         path.write_text(actual, encoding="utf-8")
     expected = path.read_text(encoding="utf-8") if path.exists() else ""
     if actual != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(True), actual.splitlines(True), f"gold/{name}", "actual"))
-        pytest.fail(f"{name} differs from the gold file "
-                    f"(TRACER_UPDATE_GOLD=1 to accept):\n{diff}")
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), actual.splitlines(True), f"gold/{name}", "actual"
+            )
+        )
+        pytest.fail(f"{name} differs from the gold file (TRACER_UPDATE_GOLD=1 to accept):\n{diff}")
 
 
 @pytest.fixture(scope="module")
 def housing(tmp_path_factory: pytest.TempPathFactory):
     cwd = tmp_path_factory.mktemp("housing")
-    shutil.copytree(ROOT / "examples", cwd / "examples",
-                    ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"))
+    shutil.copytree(
+        ROOT / "examples",
+        cwd / "examples",
+        ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+    )
     result = run_traced(["examples/housing_pipeline.py"], cwd)
     assert result.returncode == 0, result.stderr
     return load(result.log)
@@ -151,8 +161,14 @@ def test_housing_artifact_model_file(housing):
 
 
 def test_housing_replay(housing):
-    console = Console(file=io.StringIO(), width=WIDTH, color_system=None, highlight=False,
-                      legacy_windows=False, _environ={})
+    console = Console(
+        file=io.StringIO(),
+        width=WIDTH,
+        color_system=None,
+        highlight=False,
+        legacy_windows=False,
+        _environ={},
+    )
     pauses: list[float] = []
     assert Replayer(console, housing, speed=1.0, sleep=pauses.append).run() == 0
     assert pauses and all(0 <= p <= 2.0 for p in pauses)
@@ -256,8 +272,9 @@ def test_find_artifact_by_model_name_and_file_name(housing):
 # -- plain-text pieces and exporters ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1423529, "1.4 MB"),
-                                          (1079, "1.1 kB")])
+@pytest.mark.parametrize(
+    ("n", "text"), [(0, "0 B"), (999, "999 B"), (1423529, "1.4 MB"), (1079, "1.1 kB")]
+)
 def test_sizes(n, text):
     assert tx.size(n) == text
 

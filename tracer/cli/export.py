@@ -23,8 +23,15 @@ from tracer.exceptions import CommandError
 
 FORMATS = ("json", "mermaid", "dot", "html", "svg", "openlineage")
 _BY_EXTENSION = {
-    ".json": "json", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot",
-    ".html": "html", ".htm": "html", ".svg": "svg", ".jsonl": "openlineage",
+    ".json": "json",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".html": "html",
+    ".htm": "html",
+    ".svg": "svg",
+    ".jsonl": "openlineage",
     ".ndjson": "openlineage",
 }
 
@@ -36,19 +43,36 @@ class ExportCommand:
     @staticmethod
     def prepare_parser(p: argparse.ArgumentParser) -> None:
         p.add_argument("log", nargs="?", help="the log (default: the latest run)")
-        p.add_argument("--to", choices=FORMATS, default=None,
-                       help="output format (default: from -o's extension, else json)")
+        p.add_argument(
+            "--to",
+            choices=FORMATS,
+            default=None,
+            help="output format (default: from -o's extension, else json)",
+        )
         p.add_argument("-o", "--output", help="write here instead of stdout")
         p.add_argument("--home", help="the store directory (default: $TRACER_HOME or ./.tracer)")
-        p.add_argument("--url", help="openlineage: send the events to this OpenLineage server "
-                                     "(its base URL; needs tracer[openlineage])")
-        p.add_argument("--namespace", default=None,
-                       help="openlineage: the job namespace (default: $OPENLINEAGE_NAMESPACE "
-                            "or 'tracer')")
-        p.add_argument("--width", type=int, default=None, metavar="COLUMNS",
-                       help="html / svg: draw the tree this wide (default: 110)")
-        p.add_argument("--group", choices=("function",),
-                       help="html / svg: group the ops under the function that made them")
+        p.add_argument(
+            "--url",
+            help="openlineage: send the events to this OpenLineage server "
+            "(its base URL; needs tracer[openlineage])",
+        )
+        p.add_argument(
+            "--namespace",
+            default=None,
+            help="openlineage: the job namespace (default: $OPENLINEAGE_NAMESPACE or 'tracer')",
+        )
+        p.add_argument(
+            "--width",
+            type=int,
+            default=None,
+            metavar="COLUMNS",
+            help="html / svg: draw the tree this wide (default: 110)",
+        )
+        p.add_argument(
+            "--group",
+            choices=("function",),
+            help="html / svg: group the ops under the function that made them",
+        )
 
     def run(self, args: Any) -> int:
         fmt = args.to
@@ -68,14 +92,18 @@ class ExportCommand:
         if fmt == "openlineage":
             from tracer.renderers import openlineage
 
-            namespace = (args.namespace or os.environ.get("OPENLINEAGE_NAMESPACE")
-                         or openlineage.DEFAULT_NAMESPACE)
+            namespace = (
+                args.namespace
+                or os.environ.get("OPENLINEAGE_NAMESPACE")
+                or openlineage.DEFAULT_NAMESPACE
+            )
             evts = openlineage.events(lineage, namespace)
             if args.url:
                 openlineage.post(evts, args.url)
                 kinds = ", ".join(e["eventType"] for e in evts)
-                sys.stderr.write(f"tracer: sent {len(evts)} OpenLineage events ({kinds}) "
-                                 f"to {args.url}\n")
+                sys.stderr.write(
+                    f"tracer: sent {len(evts)} OpenLineage events ({kinds}) to {args.url}\n"
+                )
                 if not args.output:
                     return 0
             self._emit(args.output, lambda out: openlineage.write_events(lineage, out, namespace))

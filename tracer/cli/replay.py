@@ -22,15 +22,34 @@ class ReplayCommand:
     def prepare_parser(p: argparse.ArgumentParser) -> None:
         p.add_argument("log", nargs="?", help="the log (default: the latest run)")
         p.add_argument("--home", help="the store directory (default: $TRACER_HOME or ./.tracer)")
-        p.add_argument("--speed", type=float, default=1.0, metavar="X",
-                       help="replay X times as fast as recorded (0: no pauses; default 1)")
-        p.add_argument("--follow", "-f", action="store_true",
-                       help="follow a log that a running script is still writing")
-        p.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
-                       help="--follow: how long to wait for the log to appear (default 10)")
+        p.add_argument(
+            "--speed",
+            type=float,
+            default=1.0,
+            metavar="X",
+            help="replay X times as fast as recorded (0: no pauses; default 1)",
+        )
+        p.add_argument(
+            "--follow",
+            "-f",
+            action="store_true",
+            help="follow a log that a running script is still writing",
+        )
+        p.add_argument(
+            "--wait",
+            type=float,
+            default=10.0,
+            metavar="SECONDS",
+            help="--follow: how long to wait for the log to appear (default 10)",
+        )
         p.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR=1)")
-        p.add_argument("--width", type=int, default=None, metavar="COLUMNS",
-                       help="draw this wide (default: the terminal's width)")
+        p.add_argument(
+            "--width",
+            type=int,
+            default=None,
+            metavar="COLUMNS",
+            help="draw this wide (default: the terminal's width)",
+        )
 
     def run(self, args: Any) -> int:
         if args.speed < 0:

@@ -24,8 +24,13 @@ def add_view_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("log", nargs="?", help="the log (default: the latest run)")
     p.add_argument("--home", help="the store directory (default: $TRACER_HOME or ./.tracer)")
     p.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR=1)")
-    p.add_argument("--width", type=int, default=None, metavar="COLUMNS",
-                   help="draw this wide (default: the terminal's width)")
+    p.add_argument(
+        "--width",
+        type=int,
+        default=None,
+        metavar="COLUMNS",
+        help="draw this wide (default: the terminal's width)",
+    )
 
 
 def make_console(args: Any, file: Any = None) -> Any:
@@ -50,11 +55,16 @@ class ShowCommand:
         add_view_options(p)
         what = p.add_mutually_exclusive_group()
         what.add_argument("--summary", action="store_true", help="print the summary block")
-        what.add_argument("--artifact", metavar="PATH",
-                          help="walk one file's (or model's, by class name) ancestry back to "
-                               "its sources")
-        what.add_argument("--group", choices=("function",),
-                          help="group the ops under the user function that made them")
+        what.add_argument(
+            "--artifact",
+            metavar="PATH",
+            help="walk one file's (or model's, by class name) ancestry back to its sources",
+        )
+        what.add_argument(
+            "--group",
+            choices=("function",),
+            help="group the ops under the user function that made them",
+        )
 
     def run(self, args: Any) -> int:
         from tracer.cli.logs import open_lineage

@@ -20,26 +20,110 @@ from tracer.lineage.graph import FileRecord, Lineage, Node, Op
 # -- op vocabulary --------------------------------------------------------------------------
 
 # Ops that keep a subset of their first input's rows and leave the values alone.
-ROW_FILTERS = frozenset({
-    "dropna", "filter", "query", "drop_duplicates", "head", "tail", "sample", "nlargest",
-    "nsmallest", "loc", "iloc", "slice", "truncate", "between_time", "at_time", "drop",
-    "train_test_split", "xs",
-})
+ROW_FILTERS = frozenset(
+    {
+        "dropna",
+        "filter",
+        "query",
+        "drop_duplicates",
+        "head",
+        "tail",
+        "sample",
+        "nlargest",
+        "nsmallest",
+        "loc",
+        "iloc",
+        "slice",
+        "truncate",
+        "between_time",
+        "at_time",
+        "drop",
+        "train_test_split",
+        "xs",
+    }
+)
 # Ops whose same-named output columns are exact copies of the input's.
-IDENTITY_OPS = ROW_FILTERS | frozenset({
-    "getitem", "select_columns", "copy", "reset_index", "set_index", "sort_values", "sort_index",
-    "rename", "set_columns", "set_axis", "add_prefix", "add_suffix", "merge", "join", "concat",
-    "reindex", "DataFrame", "Series", "to_frame", "squeeze", "assign", "setitem", "insert",
-    "pop", "delitem", "infer_objects", "droplevel", "rename_axis", "reorder_levels", "swaplevel",
-    "explode", "stack", "unstack", "melt", "pivot", "transpose", "align", "to_numpy", "values",
-    "get", "groupby", "groupby.getitem", "astype",
-})
-AGGREGATIONS = frozenset({
-    "sum", "mean", "median", "min", "max", "count", "std", "var", "sem", "prod", "nunique",
-    "agg", "aggregate", "describe", "quantile", "size", "first", "last", "value_counts",
-    "mode", "corr", "cov", "skew", "ohlc", "idxmax", "idxmin", "all", "any", "pivot_table",
-    "crosstab",
-})
+IDENTITY_OPS = ROW_FILTERS | frozenset(
+    {
+        "getitem",
+        "select_columns",
+        "copy",
+        "reset_index",
+        "set_index",
+        "sort_values",
+        "sort_index",
+        "rename",
+        "set_columns",
+        "set_axis",
+        "add_prefix",
+        "add_suffix",
+        "merge",
+        "join",
+        "concat",
+        "reindex",
+        "DataFrame",
+        "Series",
+        "to_frame",
+        "squeeze",
+        "assign",
+        "setitem",
+        "insert",
+        "pop",
+        "delitem",
+        "infer_objects",
+        "droplevel",
+        "rename_axis",
+        "reorder_levels",
+        "swaplevel",
+        "explode",
+        "stack",
+        "unstack",
+        "melt",
+        "pivot",
+        "transpose",
+        "align",
+        "to_numpy",
+        "values",
+        "get",
+        "groupby",
+        "groupby.getitem",
+        "astype",
+    }
+)
+AGGREGATIONS = frozenset(
+    {
+        "sum",
+        "mean",
+        "median",
+        "min",
+        "max",
+        "count",
+        "std",
+        "var",
+        "sem",
+        "prod",
+        "nunique",
+        "agg",
+        "aggregate",
+        "describe",
+        "quantile",
+        "size",
+        "first",
+        "last",
+        "value_counts",
+        "mode",
+        "corr",
+        "cov",
+        "skew",
+        "ohlc",
+        "idxmax",
+        "idxmin",
+        "all",
+        "any",
+        "pivot_table",
+        "crosstab",
+    }
+)
 SORTS = frozenset({"sort_values", "nlargest", "nsmallest"})
 JOINS = frozenset({"merge", "join", "merge_asof", "merge_ordered"})
 FITS = frozenset({"fit", "fit_transform", "partial_fit"})
@@ -53,7 +137,7 @@ _STRENGTH = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
 
 
 def base_name(op: Op) -> str:
-    """"groupby.mean" -> "mean"; "np.log1p" -> "np.log1p"."""
+    """ "groupby.mean" -> "mean"; "np.log1p" -> "np.log1p"."""
     return op.op.removeprefix("groupby.")
 
 
@@ -228,7 +312,7 @@ class Flow:
         return _KIND_RANK.get(node.kind, 4) if node else 5
 
     def role_of(self, op: Op, ref: Ref) -> str:
-        """How `op` uses an input that is not its home: "mask", "model", "right"... """
+        """How `op` uses an input that is not its home: "mask", "model", "right"..."""
         node = self.lineage.nodes.get(ref.node or "")
         if ref.via == "file":
             return "file"
@@ -254,7 +338,9 @@ class Flow:
             order.append(k)
             stack.extend(c for c in self.kids.get(k, ()) if c not in memo)
         for k in reversed(order):
-            memo[k] = (0 if isinstance(k, str) else 1) + sum(memo.get(c, 1) for c in self.kids.get(k, ()))
+            memo[k] = (0 if isinstance(k, str) else 1) + sum(
+                memo.get(c, 1) for c in self.kids.get(k, ())
+            )
         return memo[key]
 
 
@@ -290,6 +376,13 @@ class ColumnInfo:
         for s in self.columns.values():
             out |= s
         return frozenset(out)
+
+
+def _paired(
+    infos: list[ColumnInfo], nodes: list[Node | None]
+) -> list[tuple[ColumnInfo, Node | None]]:
+    """Each input's ColumnInfo with its node (None for inputs inferred without a node)."""
+    return list(zip(infos, nodes + [None] * (len(infos) - len(nodes)), strict=False))
 
 
 def _columns_of(node: Node | None) -> list[str]:
@@ -390,19 +483,19 @@ class ColumnLineage:
             indirect |= self._group_deps(op, infos)
         for nid in op.outputs:
             node = lin.nodes.get(nid)
-            cols = self._direct(op, name, node, infos, inputs)
+            direct = self._direct(op, name, node, infos, inputs)
             target: frozenset[Origin] = frozenset()
             if name in FITS or (node is not None and node.kind == "model"):
                 target = self._target(infos, inputs)
-            self.info[nid] = ColumnInfo(cols, frozenset(indirect), target)
+            self.info[nid] = ColumnInfo(direct, frozenset(indirect), target)
 
     def _target(self, infos: list[ColumnInfo], inputs: list[str]) -> frozenset[Origin]:
         nodes = [self.lineage.nodes.get(i) for i in inputs]
-        data = [i for i, n in zip(infos, nodes) if n is None or n.kind != "model"]
+        data = [i for i, n in _paired(infos, nodes) if n is None or n.kind != "model"]
         out: set[Origin] = set()
         for info in data[1:]:
             out |= info.all_direct()
-        prior = [i for i, n in zip(infos, nodes) if n is not None and n.kind == "model"]
+        prior = [i for i, n in _paired(infos, nodes) if n is not None and n.kind == "model"]
         for info in prior:  # partial_fit / refit: the earlier targets count too
             out |= info.target
         return _as(out, AGGREGATION)
@@ -458,7 +551,7 @@ class ColumnLineage:
                 cols = param_columns(op, "subset") or [c for c in main.columns if c]
         out = _indirect(self._pick(main, cols), FILTER)
         # a boolean mask: the columns it was computed from
-        masks = set()
+        masks: set[Origin] = set()
         for info in infos[1:]:
             masks |= info.all_direct()
         return set(out) | set(_indirect(masks, FILTER))
@@ -488,12 +581,12 @@ class ColumnLineage:
         if name in FITS or (node is not None and node.kind == "model"):
             # a fitted model sums up every row of its data: each feature its column (the
             # target is kept apart, in ColumnInfo.target)
-            data = [i for i, n in zip(infos, nodes) if n is None or n.kind != "model"]
-            res = {}
+            data = [i for i, n in _paired(infos, nodes) if n is None or n.kind != "model"]
+            model: dict[str, frozenset[Origin]] = {}
             for c in out_cols:
                 feat = self._pick(data[0], [c]) if data else set()
-                res[c] = _as(feat or (data[0].all_direct() if data else everything), AGGREGATION)
-            return res
+                model[c] = _as(feat or (data[0].all_direct() if data else everything), AGGREGATION)
+            return model
         if any(n is not None and n.kind == "model" for n in nodes):  # predict / transform / score
             return {c: _as(everything, TRANSFORMATION) for c in out_cols}
         agg = name in AGGREGATIONS
@@ -505,8 +598,11 @@ class ColumnLineage:
         res: dict[str, frozenset[Origin]] = {}
         # the DataFrame constructor from a dict of Series / arrays: one input per column
         positional = (
-            name in ("DataFrame", "concat") and node is not None and node.kind == "DataFrame"
-            and len(infos) == len(out_cols) and all(len(i.columns) == 1 for i in infos)
+            name in ("DataFrame", "concat")
+            and node is not None
+            and node.kind == "DataFrame"
+            and len(infos) == len(out_cols)
+            and all(len(i.columns) == 1 for i in infos)
             and not any(c in i.columns for i in infos for c in out_cols if c)
         )
         for pos, c in enumerate(out_cols):
@@ -536,22 +632,32 @@ class ColumnLineage:
                     res[c] = _as(hit, how)
                     continue
             if c in op.dtype_changes:
-                src = main.columns.get(old)
-                if src is not None:
-                    res[c] = _as(src, TRANSFORMATION)
+                cast = main.columns.get(old)
+                if cast is not None:
+                    res[c] = _as(cast, TRANSFORMATION)
                     continue
             hit = None
             for info in infos:
                 if old in info.columns:
                     hit = info.columns[old]
                     break
-            if hit is None and len(main.columns) == 1 and (node is None or node.kind != "DataFrame"):
+            if (
+                hit is None
+                and len(main.columns) == 1
+                and (node is None or node.kind != "DataFrame")
+            ):
                 hit = next(iter(main.columns.values()))  # a Series op: its one column
             if hit is None and c:
                 hit = self._upstream(inputs[0] if inputs else None, c)
             if hit is None:
                 res[c] = _as(everything, AGGREGATION if agg else TRANSFORMATION)
-            elif node is not None and node.kind != "DataFrame" and len(infos) > 1 and not agg and name not in ROW_FILTERS:
+            elif (
+                node is not None
+                and node.kind != "DataFrame"
+                and len(infos) > 1
+                and not agg
+                and name not in ROW_FILTERS
+            ):
                 # a Series made from several inputs (a + b): both count
                 res[c] = _as(everything, TRANSFORMATION)
             else:
@@ -571,7 +677,9 @@ class ColumnLineage:
                 return side.columns[c[: -len(suffix)]]
         return None
 
-    def _derived(self, op: Op, c: str, main: ColumnInfo, others: list[ColumnInfo]) -> frozenset[Origin]:
+    def _derived(
+        self, op: Op, c: str, main: ColumnInfo, others: list[ColumnInfo]
+    ) -> frozenset[Origin]:
         got: set[Origin] = set()
         for col in op.derived_from[c]:
             hit = main.columns.get(col)
@@ -656,13 +764,18 @@ def find_artifact(lineage: Lineage, name: str) -> Artifact | None:
         for f in files:
             if test(f):
                 op = lineage.op(f.op) if f.op in {o.seq for o in lineage.ops} else None
-                return Artifact(f.relpath if not f.relpath.startswith("..") else f.path,
-                                f.node, f, op)
+                return Artifact(
+                    f.relpath if not f.relpath.startswith("..") else f.path, f.node, f, op
+                )
     nodes = list(lineage.nodes.values())
     if wanted in lineage.nodes:
         node = lineage.nodes[wanted]
-        return Artifact(f"{short_type(node.type)} {node.id}", node.id, None, lineage.producer(node.id))
-    matches = [n for n in nodes if n.kind == "model" and short_type(n.type).lower() == wanted.lower()]
+        return Artifact(
+            f"{short_type(node.type)} {node.id}", node.id, None, lineage.producer(node.id)
+        )
+    matches = [
+        n for n in nodes if n.kind == "model" and short_type(n.type).lower() == wanted.lower()
+    ]
     if not matches:
         matches = [n for n in nodes if short_type(n.type).lower() == wanted.lower()]
     if matches:

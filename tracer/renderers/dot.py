@@ -34,8 +34,10 @@ def _node(box: Box) -> str:
     else:
         shape, style = "box", "filled,rounded"
     fill = FILLS[box.category if box.kind == "op" else box.kind]
-    return (f"  {quote(box.id)} [label={quote(label)}, shape={shape}, style={quote(style)}, "
-            f"fillcolor={quote(fill)}];")
+    return (
+        f"  {quote(box.id)} [label={quote(label)}, shape={shape}, style={quote(style)}, "
+        f"fillcolor={quote(fill)}];"
+    )
 
 
 def render(lineage: Lineage) -> str:

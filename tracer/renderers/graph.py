@@ -49,11 +49,18 @@ def diagram(lineage: Lineage, flow: Flow | None = None) -> Diagram:
         ids[key] = box_id
         if kind == "file":
             f = next((x for x in lineage.files if x.path == rest and x.mode == "read"), None)
-            d.boxes.append(Box(box_id, "source", tx.rel(rest, lineage),
-                               tx.file_details(f) if f is not None else ""))
+            d.boxes.append(
+                Box(
+                    box_id,
+                    "source",
+                    tx.rel(rest, lineage),
+                    tx.file_details(f) if f is not None else "",
+                )
+            )
         else:
-            d.boxes.append(Box(box_id, "object", tx.source_label(key, lineage),
-                               "made outside the traced code"))
+            d.boxes.append(
+                Box(box_id, "object", tx.source_label(key, lineage), "made outside the traced code")
+            )
     outputs = 0
     for op in flow.top:
         parts = tx.op_parts(op, lineage, nested=flow.nested.get(op.seq, []))
@@ -66,8 +73,9 @@ def diagram(lineage: Lineage, flow: Flow | None = None) -> Diagram:
         nested = len(flow.nested.get(op.seq, []))
         if nested:
             detail += f" (+{nested} nested)"
-        d.boxes.append(Box(f"op{op.seq}", "op", title, " ".join(detail.split()),
-                           tx.category(op, lineage)))
+        d.boxes.append(
+            Box(f"op{op.seq}", "op", title, " ".join(detail.split()), tx.category(op, lineage))
+        )
         home = flow.home[op.seq]
         if isinstance(home, str) and home in ids:
             d.arrows.append(Arrow(ids[home], f"op{op.seq}"))
@@ -75,8 +83,7 @@ def diagram(lineage: Lineage, flow: Flow | None = None) -> Diagram:
             d.arrows.append(Arrow(f"op{home}", f"op{op.seq}"))
         for r in flow.refs[op.seq]:
             if r.producer is not None and r.producer != home:
-                d.arrows.append(Arrow(f"op{r.producer}", f"op{op.seq}",
-                                      _role(flow.role_of(op, r))))
+                d.arrows.append(Arrow(f"op{r.producer}", f"op{op.seq}", _role(flow.role_of(op, r))))
             elif r.producer is None and r.node is not None:
                 key = f"object:{r.node}"
                 if key in ids and key != home:

@@ -42,13 +42,20 @@ def snapshot(builder: Builder) -> Lineage:
     children to parents and is meant to run once)."""
     h, t = builder.header, builder.trailer
     run = Run(
-        id=h.get("run_id"), script=h.get("script"), argv=list(h.get("argv") or []),
-        cwd=h.get("cwd"), python=h.get("python"), backend=h.get("backend"),
-        tracer_version=h.get("tracer_version"), started=h.get("started"),
+        id=h.get("run_id"),
+        script=h.get("script"),
+        argv=list(h.get("argv") or []),
+        cwd=h.get("cwd"),
+        python=h.get("python"),
+        backend=h.get("backend"),
+        tracer_version=h.get("tracer_version"),
+        started=h.get("started"),
         ended=t.get("ended") if t else None,
         status=(t.get("status") or "ok") if t else "unfinished",
-        exit_code=t.get("exit_code") if t else None, error=t.get("error") if t else None,
-        header=h, trailer=t,
+        exit_code=t.get("exit_code") if t else None,
+        error=t.get("error") if t else None,
+        header=h,
+        trailer=t,
     )
     ops = sorted(builder.ops.values(), key=lambda o: o.seq)
     return Lineage(builder.path, run, builder.nodes, ops, builder.files, builder.errors)
@@ -92,8 +99,10 @@ def _end_line(lineage: Lineage) -> Text:
     glyph = "\u25a0" if run.status == "ok" else "\u2717"
     t.append(f"{glyph} run ended: ", style=colour)
     t.append(tx.run_status(lineage), style="bold " + colour)
-    bits = [tx.plural(sum(1 for o in lineage.ops if o.parent is None), "op"),
-            tx.plural(len(lineage.files), "file")]
+    bits = [
+        tx.plural(sum(1 for o in lineage.ops if o.parent is None), "op"),
+        tx.plural(len(lineage.files), "file"),
+    ]
     dur = tx.run_duration(lineage)
     if dur:
         bits.append(dur)
@@ -117,8 +126,14 @@ class Replayer:
     """Replays a finished (or killed) run's ops in order, paced by their recorded times
     divided by `speed` (0: no pauses). Pauses are capped at `max_pause` seconds."""
 
-    def __init__(self, console: Console, lineage: Lineage, speed: float = 1.0,
-                 max_pause: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        console: Console,
+        lineage: Lineage,
+        speed: float = 1.0,
+        max_pause: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.console = console
         self.lineage = lineage
         self.speed = speed
@@ -127,7 +142,9 @@ class Replayer:
 
     def run(self) -> int:
         lin = self.lineage
-        top = [op for op in lin.ops if op.parent is None or op.parent not in {o.seq for o in lin.ops}]
+        top = [
+            op for op in lin.ops if op.parent is None or op.parent not in {o.seq for o in lin.ops}
+        ]
         nested: dict[int, list[Op]] = {}
         tops = {op.seq for op in top}
         parent_of = {op.seq: op.parent for op in lin.ops}
@@ -142,7 +159,8 @@ class Replayer:
         stream = OpStream(self.console)
         self.console.print(_title(lin, "replay"))
         total_ns = max((op.start_ns + op.duration_ns for op in lin.ops), default=0)
-        state = {"i": 0, "op": None}
+        state: dict[str, int] = {"i": 0, "at": 0}
+        current: list[Op] = []
 
         def footer() -> RenderableType:
             grid = Table.grid(padding=(0, 1))
@@ -153,17 +171,25 @@ class Replayer:
             grid.add_row(
                 Text("\u25b6 replay", style="bold cyan"),
                 ProgressBar(total=max(len(top), 1), completed=i, width=30),
-                f"{i}/{len(top)} ops  {clock(_at(state['op']))} / {clock(total_ns)}"
+                f"{i}/{len(top)} ops  {clock(state['at'])} / {clock(total_ns)}"
                 + (f"  \u00d7{self.speed:g}" if self.speed else ""),
             )
-            op = state["op"]
-            if isinstance(op, Op) and op.callsite is not None and op.callsite.code:
-                return Group(grid, Text("  " + tx.clip(op.callsite.code, 100), style="bright_black"))
+            op = current[-1] if current else None
+            if op is not None and op.callsite is not None and op.callsite.code:
+                return Group(
+                    grid, Text("  " + tx.clip(op.callsite.code, 100), style="bright_black")
+                )
             return grid
 
         prev_ns = top[0].start_ns if top else 0
-        with Live(get_renderable=footer, console=self.console, transient=True,
-                  auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
+        with Live(
+            get_renderable=footer,
+            console=self.console,
+            transient=True,
+            auto_refresh=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        ) as live:
             for op in top:
                 if self.speed > 0:
                     pause = min((op.start_ns - prev_ns) / 1e9 / self.speed, self.max_pause)
@@ -172,27 +198,31 @@ class Replayer:
                 prev_ns = op.start_ns
                 stream.emit(op, lin, nested.get(op.seq, []))
                 state["i"] += 1
-                state["op"] = op
+                state["at"] = op.start_ns + op.duration_ns
+                current[:] = [op]
                 live.refresh()
         if not top:
             self.console.print(Text("(no operations were recorded)", style="bright_black"))
         if lin.run.trailer is not None:
             self.console.print(_end_line(lin))
         else:
-            self.console.print(Text("\u2717 the log ends here: the run did not finish",
-                                    style="yellow"))
+            self.console.print(
+                Text("\u2717 the log ends here: the run did not finish", style="yellow")
+            )
         return 0
-
-
-def _at(op: object) -> int:
-    return op.start_ns + op.duration_ns if isinstance(op, Op) else 0
 
 
 class Follower:
     """Tails a log while its script runs (see the module docstring)."""
 
-    def __init__(self, console: Console, path: str, poll: float = 0.1, wait: float = 10.0,
-                 alive: Callable[[dict], bool] | None = None) -> None:
+    def __init__(
+        self,
+        console: Console,
+        path: str,
+        poll: float = 0.1,
+        wait: float = 10.0,
+        alive: Callable[[dict], bool] | None = None,
+    ) -> None:
         self.console = console
         self.path = path
         self.poll = poll
@@ -218,7 +248,9 @@ class Follower:
                 if time.monotonic() >= deadline or not _may_still_come(self.path):
                     raise exc from None
                 if not shown:
-                    self.console.print(Text(f"waiting for {self.path} \u2026", style="bright_black"))
+                    self.console.print(
+                        Text(f"waiting for {self.path} \u2026", style="bright_black")
+                    )
                     shown = True
                 time.sleep(self.poll)
 
@@ -238,9 +270,11 @@ class Follower:
             t.append(f"following {tx.run_title(lineage)}", style="bold")
             if pid:
                 t.append(f" (pid {pid})", style="bright_black")
-            t.append(f"  {tx.plural(stream.printed, 'op')} \u00b7 "
-                     f"{tx.plural(len(builder.files), 'file')}  {status['text']}",
-                     style="bright_black")
+            t.append(
+                f"  {tx.plural(stream.printed, 'op')} \u00b7 "
+                f"{tx.plural(len(builder.files), 'file')}  {status['text']}",
+                style="bright_black",
+            )
             return Spinner("dots", text=t, style="cyan")
 
         def drain() -> None:
@@ -269,8 +303,14 @@ class Follower:
 
         code = FINISHED
         try:
-            with Live(get_renderable=footer, console=self.console, transient=True,
-                      refresh_per_second=8, redirect_stdout=False, redirect_stderr=False):
+            with Live(
+                get_renderable=footer,
+                console=self.console,
+                transient=True,
+                refresh_per_second=8,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            ):
                 while True:
                     drain()
                     if reader.finished:
@@ -285,16 +325,20 @@ class Follower:
         except KeyboardInterrupt:
             code = STOPPED
         lineage = snapshot(builder)
-        for parent, ops in waiting.items():  # nested ops whose parent never landed
+        for ops in waiting.values():  # nested ops whose parent never landed
             for op in ops:
                 stream.emit(op, lineage, [])
         if code == FINISHED:
             self.console.print(_end_line(lineage))
         elif code == WRITER_GONE:
             pid = header.get("pid")
-            self.console.print(Text(
-                f"\u2717 the writer (pid {pid}) is gone and the log has no end: "
-                "the run did not finish", style="yellow"))
+            self.console.print(
+                Text(
+                    f"\u2717 the writer (pid {pid}) is gone and the log has no end: "
+                    "the run did not finish",
+                    style="yellow",
+                )
+            )
         else:
             self.console.print(Text("stopped following (the run goes on)", style="yellow"))
         return code
@@ -350,5 +394,4 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return False
     # the state follows the command name in parentheses, which may itself hold spaces
-    return stat[stat.rfind(b")") + 2:][:1] == b"Z"
-
+    return stat[stat.rfind(b")") + 2 :][:1] == b"Z"

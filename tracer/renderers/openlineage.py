@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from tracer._version import __version__
@@ -57,7 +57,7 @@ def facet(name: str, **fields: Any) -> dict[str, Any]:
 
 def run_id(lineage: Lineage) -> str:
     """A UUIDv7: the run's start in milliseconds, then bits of tracer's own run id."""
-    started = _parse_time(lineage.run.started) or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    started = _parse_time(lineage.run.started) or datetime(1970, 1, 1, tzinfo=UTC)
     ms = int(started.timestamp() * 1000) & ((1 << 48) - 1)
     seed = (lineage.run.id or lineage.path).encode()
     rest = bytearray(hashlib.sha256(seed).digest()[:10])
@@ -82,8 +82,9 @@ def events(lineage: Lineage, namespace: str = DEFAULT_NAMESPACE) -> list[dict[st
         "namespace": namespace,
         "name": job_name(lineage),
         "facets": {
-            "jobType": facet("jobType", processingType="BATCH", integration="TRACER",
-                             jobType="SCRIPT"),
+            "jobType": facet(
+                "jobType", processingType="BATCH", integration="TRACER", jobType="SCRIPT"
+            ),
         },
     }
     inputs = [_input(lineage, f) for f in _files(lineage, read=True)]
@@ -102,12 +103,15 @@ def events(lineage: Lineage, namespace: str = DEFAULT_NAMESPACE) -> list[dict[st
     run_facets: dict[str, Any] = {}
     if state in ("FAIL", "ABORT"):
         message = run.error or (
-            "interrupted" if run.status == "interrupted"
+            "interrupted"
+            if run.status == "interrupted"
             else "the run did not finish: its log ends early (was the process killed?)"
-            if run.status == "unfinished" else f"exit status {run.exit_code}"
+            if run.status == "unfinished"
+            else f"exit status {run.exit_code}"
         )
-        run_facets["errorMessage"] = facet("errorMessage", message=message,
-                                           programmingLanguage="PYTHON")
+        run_facets["errorMessage"] = facet(
+            "errorMessage", message=message, programmingLanguage="PYTHON"
+        )
     end = {
         "eventType": state,
         "eventTime": _iso(_end_time(lineage)),
@@ -145,13 +149,21 @@ def post(evts: list[dict[str, Any]], url: str, timeout: float = 10.0) -> None:
         ) from None
     key = os.environ.get("OPENLINEAGE_API_KEY")  # read here: the client's own convention
     auth = ApiKeyTokenProvider({"api_key": key}) if key else TokenProvider({})
+    retry = {
+        "total": 2,
+        "connect": 2,
+        "read": 1,
+        "backoff_factor": 0.2,
+        "status_forcelist": [502, 503, 504],
+        "allowed_methods": ["POST"],
+    }
     try:
-        config = HttpConfig(url=url, timeout=timeout, auth=auth,
-                            retry={"total": 2, "connect": 2, "read": 1, "backoff_factor": 0.2,
-                                   "status_forcelist": [502, 503, 504],
-                                   "allowed_methods": ["POST"]})
+        try:
+            config = HttpConfig(url=url, timeout=timeout, auth=auth, retry=retry)
+        except TypeError:  # a client older than its retry setting
+            config = HttpConfig(url=url, timeout=timeout, auth=auth)
         transport = HttpTransport(config)
-    except (ValueError, TypeError) as exc:
+    except ValueError as exc:
         raise CommandError(f"bad OpenLineage URL {url!r}: {exc}") from None
     try:
         for event in evts:
@@ -220,7 +232,7 @@ def _input(lineage: Lineage, f: FileRecord) -> dict[str, Any]:
     if f.size is not None:
         metrics["bytes"] = f.size
     if f.mtime_ns:
-        metrics["lastUpdated"] = _iso(datetime.fromtimestamp(f.mtime_ns / 1e9, timezone.utc))
+        metrics["lastUpdated"] = _iso(datetime.fromtimestamp(f.mtime_ns / 1e9, UTC))
     return {
         "namespace": "file",
         "name": f.path,
@@ -237,7 +249,11 @@ def _output(lineage: Lineage, columns: ColumnLineage, f: FileRecord) -> dict[str
         if lineage_facet is not None:
             facets["columnLineage"] = lineage_facet
     stats: dict[str, Any] = {"fileCount": 1}
-    if node is not None and node.rows is not None and node.kind in ("DataFrame", "Series", "ndarray"):
+    if (
+        node is not None
+        and node.rows is not None
+        and node.kind in ("DataFrame", "Series", "ndarray")
+    ):
         stats["rowCount"] = node.rows
     if f.size is not None:
         stats["size"] = f.size
@@ -276,13 +292,21 @@ def _input_fields(origins: set[Origin] | frozenset[Origin]) -> list[dict[str, An
         transformations = []
         for how in sorted(hows, key=_order):
             direct = how in _DIRECT
-            transformations.append({
-                "type": "DIRECT" if direct else "INDIRECT",
-                "subtype": how,
-                "masking": False,
-            })
-        out.append({"namespace": "file", "name": source, "field": field_name,
-                    "transformations": transformations})
+            transformations.append(
+                {
+                    "type": "DIRECT" if direct else "INDIRECT",
+                    "subtype": how,
+                    "masking": False,
+                }
+            )
+        out.append(
+            {
+                "namespace": "file",
+                "name": source,
+                "field": field_name,
+                "transformations": transformations,
+            }
+        )
     return out
 
 
@@ -315,6 +339,6 @@ def _end_time(lineage: Lineage) -> datetime | None:
 
 
 def _iso(when: datetime | None) -> str:
-    when = when or datetime.now(timezone.utc)
-    text = when.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    when = when or datetime.now(UTC)
+    text = when.astimezone(UTC).isoformat(timespec="milliseconds")
     return text.replace("+00:00", "Z")

@@ -18,9 +18,17 @@ DEFAULT_WIDTH = 110
 
 
 def _record(renderable: RenderableType, width: int) -> Console:
-    console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", highlight=False, no_color=False,
-                      legacy_windows=False, _environ={})
+    console = Console(
+        record=True,
+        width=width,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        highlight=False,
+        no_color=False,
+        legacy_windows=False,
+        _environ={},
+    )
     console.print(renderable)
     return console
 
@@ -29,13 +37,21 @@ def title(lineage: Lineage) -> str:
     return f"tracer \u00b7 {tx.run_title(lineage)}"
 
 
-def to_svg(lineage: Lineage, width: int = DEFAULT_WIDTH, group: str | None = None,
-           renderable: RenderableType | None = None) -> str:
+def to_svg(
+    lineage: Lineage,
+    width: int = DEFAULT_WIDTH,
+    group: str | None = None,
+    renderable: RenderableType | None = None,
+) -> str:
     console = _record(renderable if renderable is not None else tree_for(lineage, group), width)
     return console.export_svg(title=title(lineage), unique_id="tracer")
 
 
-def to_html(lineage: Lineage, width: int = DEFAULT_WIDTH, group: str | None = None,
-            renderable: RenderableType | None = None) -> str:
+def to_html(
+    lineage: Lineage,
+    width: int = DEFAULT_WIDTH,
+    group: str | None = None,
+    renderable: RenderableType | None = None,
+) -> str:
     console = _record(renderable if renderable is not None else tree_for(lineage, group), width)
     return console.export_html(theme=MONOKAI, inline_styles=True)

@@ -102,8 +102,10 @@ class RunSummary:
         grid.add_row("Operations", self._ops())
         grid.add_row("Files", self._files())
         if c.errors:
-            grid.add_row(Text("Errors", style="bold red"),
-                         Text(tx.plural(c.errors, "op raised", "ops raised"), style="red"))
+            grid.add_row(
+                Text("Errors", style="bold red"),
+                Text(tx.plural(c.errors, "op raised", "ops raised"), style="red"),
+            )
         header = Text()
         header.append(tx.run_title(lin), style="bold")
         for bit, style in self._status_bits():
@@ -119,7 +121,9 @@ class RunSummary:
         if dur:
             bits.append((dur, "bright_black"))
         if lin.run.started:
-            bits.append((lin.run.started.replace("T", " ").rstrip("Z")[:19] + " UTC", "bright_black"))
+            bits.append(
+                (lin.run.started.replace("T", " ").rstrip("Z")[:19] + " UTC", "bright_black")
+            )
         return bits
 
     def _filters(self) -> RenderableType:
@@ -143,15 +147,24 @@ class RunSummary:
     def _columns(self) -> RenderableType:
         c = self.counts
         t = Text()
-        t.append(f"+{tx.num(c.cols_added)} added", style="green" if c.cols_added else "bright_black")
+        t.append(
+            f"+{tx.num(c.cols_added)} added", style="green" if c.cols_added else "bright_black"
+        )
         t.append(" \u00b7 ", style="bright_black")
-        t.append(f"{tx.MINUS}{tx.num(c.cols_removed)} removed",
-                 style="red" if c.cols_removed else "bright_black")
+        t.append(
+            f"{tx.MINUS}{tx.num(c.cols_removed)} removed",
+            style="red" if c.cols_removed else "bright_black",
+        )
         t.append(" \u00b7 ", style="bright_black")
-        t.append(f"{tx.num(c.cols_renamed)} renamed", style="yellow" if c.cols_renamed else "bright_black")
+        t.append(
+            f"{tx.num(c.cols_renamed)} renamed",
+            style="yellow" if c.cols_renamed else "bright_black",
+        )
         t.append(" \u00b7 ", style="bright_black")
-        t.append(tx.plural(c.dtype_changes, "dtype change"),
-                 style="yellow" if c.dtype_changes else "bright_black")
+        t.append(
+            tx.plural(c.dtype_changes, "dtype change"),
+            style="yellow" if c.dtype_changes else "bright_black",
+        )
         return t
 
     def _ops(self) -> RenderableType:

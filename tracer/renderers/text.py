@@ -27,7 +27,6 @@ _HINT_PARAMS = {
     "astype": ("dtype",),
     "groupby": ("by", "level"),
     "groupby.getitem": ("key",),
-
     "sort_values": ("by",),
     "dropna": ("subset",),
     "drop_duplicates": ("subset",),
@@ -43,9 +42,22 @@ _HINT_PARAMS = {
     "map": ("arg", "func"),
 }
 _OPERATORS = {
-    "add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
-    "pow": "**", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
-    "and": "&", "or": "|", "xor": "^",
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "truediv": "/",
+    "floordiv": "//",
+    "mod": "%",
+    "pow": "**",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "and": "&",
+    "or": "|",
+    "xor": "^",
 }
 
 
@@ -112,10 +124,12 @@ def node_text(node: Node | None, kind_of_other: str | None = None) -> str:
     return text
 
 
-def names(cols: list[str], limit: int = 3) -> str:
+def names(cols: list[str], limit: int = 3, counted: bool = False) -> str:
+    """ "a, b, c, … (+5)"; without the "(+5)" when the caller says how many there are."""
     if len(cols) <= limit:
         return ", ".join(cols)
-    return ", ".join(cols[:limit]) + f", {ELLIPSIS} (+{len(cols) - limit})"
+    more = "" if counted else f" (+{len(cols) - limit})"
+    return ", ".join(cols[:limit]) + f", {ELLIPSIS}{more}"
 
 
 def clip(text: str, width: int) -> str:
@@ -124,14 +138,14 @@ def clip(text: str, width: int) -> str:
 
 
 def function_name(function: str) -> str:
-    """"engineer.<locals>.<lambda>" -> "engineer.λ"; "<module>" -> ""."""
+    """ "engineer.<locals>.<lambda>" -> "engineer.λ"; "<module>" -> ""."""
     if function == "<module>":
         return ""
     return function.replace(".<locals>.", ".").replace("<lambda>", "\u03bb")
 
 
 def site(op: Op, script: str | None = None) -> str:
-    """"clean  :39" in the run's script, "load  helpers.py:12" elsewhere."""
+    """ "clean  :39" in the run's script, "load  helpers.py:12" elsewhere."""
     cs = op.callsite
     if cs is None:
         return ""
@@ -174,10 +188,25 @@ _NAMED_HINTS = {
     "concat": ("axis",),
 }
 # Ops that always change their target in place: saying so adds nothing.
-_ALWAYS_INPLACE = frozenset({
-    "setitem", "insert", "setattr", "set_columns", "set_index_attr", "loc_setitem",
-    "iloc_setitem", "at_setitem", "iat_setitem", "update", "pop", "delitem",
-}) | FITS
+_ALWAYS_INPLACE = (
+    frozenset(
+        {
+            "setitem",
+            "insert",
+            "setattr",
+            "set_columns",
+            "set_index_attr",
+            "loc_setitem",
+            "iloc_setitem",
+            "at_setitem",
+            "iat_setitem",
+            "update",
+            "pop",
+            "delitem",
+        }
+    )
+    | FITS
+)
 
 
 def hint(op: Op) -> str:
@@ -214,9 +243,14 @@ def _new_cols(op: Op, nested: list[Op]) -> list[str]:
     return out
 
 
-def op_parts(op: Op, lineage: Lineage, filter_by: list[str] | None = None,
-             show_site: bool = True, nested: list[Op] | None = None,
-             read_file: bool = False) -> list[Part]:
+def op_parts(
+    op: Op,
+    lineage: Lineage,
+    filter_by: list[str] | None = None,
+    show_site: bool = True,
+    nested: list[Op] | None = None,
+    read_file: bool = False,
+) -> list[Part]:
     """An op's one-line description, in pieces. `filter_by`: the columns a row filter used,
     when the caller knows them better than the op's facts; `nested`: the ops made inside it
     (an assign's lambdas), which tell what a new column was computed from; `read_file`: name
@@ -271,8 +305,11 @@ def op_parts(op: Op, lineage: Lineage, filter_by: list[str] | None = None,
             parts.append(Part("GroupBy", "shape"))
             parts.append(Part(ARROW, "arrow"))
         if first_out is not None:
-            other_kind = first_in.kind if first_in is not None else (
-                "GroupBy" if grouped else first_out.kind)
+            other_kind = (
+                first_in.kind
+                if first_in is not None
+                else ("GroupBy" if grouped else first_out.kind)
+            )
             parts.append(Part(node_text(first_out, other_kind), "shape"))
             if len(outs) > 1:
                 parts.append(Part(f"+{len(outs) - 1} more", "note"))
@@ -294,20 +331,30 @@ def op_parts(op: Op, lineage: Lineage, filter_by: list[str] | None = None,
             more = ", \u2026" if len(labels) < op.rows_dropped else ""
             parts.append(Part(f"(index {', '.join(labels)}{more})", "note"))
     elif (
-        op.rows_in is not None and op.rows_out is not None and op.rows_out > op.rows_in
-        and first_in is not None and first_out is not None
-        and first_in.kind == first_out.kind == "DataFrame" and base_name(op) not in ROW_FILTERS
+        op.rows_in is not None
+        and op.rows_out is not None
+        and op.rows_out > op.rows_in
+        and first_in is not None
+        and first_out is not None
+        and first_in.kind == first_out.kind == "DataFrame"
+        and base_name(op) not in ROW_FILTERS
     ):
         parts.append(Part(f"+{plural(op.rows_out - op.rows_in, 'row')}", "added"))
     added = _new_cols(op, nested or [])
     if added:
-        if len(added) == 1:
-            parts.append(Part(f"+{added[0]}", "added"))
+        if len(added) <= 2:
+            parts.extend(Part(f"+{a}", "added") for a in added)
         else:
-            parts.append(Part(f"+{len(added)} cols [{names(added, 3)}]", "added"))
+            parts.append(
+                Part(f"+{len(added)} cols [{names(op.cols_added, 3, counted=True)}]", "added")
+            )
     if op.cols_removed:
         k = len(op.cols_removed)
-        label = f"{MINUS}{op.cols_removed[0]}" if k == 1 else f"{MINUS}{k} cols [{names(op.cols_removed, 3)}]"
+        label = (
+            f"{MINUS}{op.cols_removed[0]}"
+            if k == 1
+            else f"{MINUS}{k} cols [{names(op.cols_removed, 3, counted=True)}]"
+        )
         parts.append(Part(label, "removed"))
     for old, new in list(op.cols_renamed.items())[:3]:
         parts.append(Part(f"{old} {ARROW} {new}", "renamed"))

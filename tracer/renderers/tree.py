@@ -77,8 +77,9 @@ class OpLine:
     both do not fit, `left` wraps in the room that `right` leaves (or `short`, a shorter
     right side, leaves); on a very narrow console `right` goes last."""
 
-    def __init__(self, left: Text, right: Text | None = None, short: Text | None = None,
-                 hang: int = 2) -> None:
+    def __init__(
+        self, left: Text, right: Text | None = None, short: Text | None = None, hang: int = 2
+    ) -> None:
         self.left = left
         self.right = right
         self.short = short
@@ -143,8 +144,9 @@ def styled(parts: Iterable[Part], name_style: str = "bold") -> tuple[Text, Text,
 
 
 class _Base:
-    def __init__(self, lineage: Lineage, flow: Flow | None = None,
-                 columns: ColumnLineage | None = None) -> None:
+    def __init__(
+        self, lineage: Lineage, flow: Flow | None = None, columns: ColumnLineage | None = None
+    ) -> None:
         self.lineage = lineage
         self.flow = flow or Flow.of(lineage)
         self._columns = columns
@@ -173,8 +175,13 @@ class _Base:
 
     def op_label(self, op: Op, marker: str = "", show_seq: bool = False) -> OpLine:
         via_file = any(r.via == "file" for r in self.flow.refs.get(op.seq, ()))
-        parts = tx.op_parts(op, self.lineage, self.filter_by(op),
-                            nested=self.flow.nested.get(op.seq, []), read_file=via_file)
+        parts = tx.op_parts(
+            op,
+            self.lineage,
+            self.filter_by(op),
+            nested=self.flow.nested.get(op.seq, []),
+            read_file=via_file,
+        )
         if show_seq or op.seq in self.referenced:
             parts.insert(1, Part(f"#{op.seq}", "note"))
         left, right, short = styled(parts, NAME_STYLES[tx.category(op, self.lineage)])
@@ -192,7 +199,11 @@ class _Base:
             cs = child.callsite
             key = (cs.file, cs.line) if cs is not None else None
             lines.setdefault(key, []).append(child)
-        same = op.callsite is not None and len(lines) == 1 and (op.callsite.file, op.callsite.line) in lines
+        same = (
+            op.callsite is not None
+            and len(lines) == 1
+            and (op.callsite.file, op.callsite.line) in lines
+        )
         for key, ops in lines.items():
             words = []
             for c in ops:
@@ -263,7 +274,9 @@ class _Base:
         if kind == "object":
             node = source_node(lin, key)
             what = tx.source_label(key, lin)
-            t.append(what, style="bold blue" if node is not None and node.kind == "model" else "bold")
+            t.append(
+                what, style="bold blue" if node is not None and node.kind == "model" else "bold"
+            )
             t.append("  made outside the traced code", style="bright_black")
             return t
         t.append("new data", style="bold")
@@ -368,7 +381,9 @@ class GroupedTree(_Base):
         warn = self.warning()
         if warn is not None:
             items.append(warn)
-        items.append(root if groups else Text("(no operations were recorded)", style="bright_black"))
+        items.append(
+            root if groups else Text("(no operations were recorded)", style="bright_black")
+        )
         return Group(*items)
 
     def _line(self, op: Op, prev: int | None) -> OpLine:
@@ -416,14 +431,20 @@ class ArtifactTree(_Base):
         if start is not None:
             start = self.flow.top_of.get(start, start)
         if start is None:
-            root.add(Text("made outside the traced code: no recorded history", style="bright_black"))
+            root.add(
+                Text("made outside the traced code: no recorded history", style="bright_black")
+            )
             items.append(root)
             return Group(*items)
         if art.file is not None and art.file.mode == "read":
             # a file the run read: its history is whatever wrote it earlier in the run
-            writer = next((r.producer for r in self.flow.refs.get(start, ()) if r.via == "file"), None)
+            writer = next(
+                (r.producer for r in self.flow.refs.get(start, ()) if r.via == "file"), None
+            )
             if writer is None:
-                root.add(Text("read by the run, not written by it: a raw source", style="bright_black"))
+                root.add(
+                    Text("read by the run, not written by it: a raw source", style="bright_black")
+                )
                 items.append(root)
                 items.append(self._sources_table(art.node))
                 return Group(*items)
@@ -499,8 +520,10 @@ class ArtifactTree(_Base):
 
     def _sources_of(self, node: Tree, op: Op) -> None:
         f = file_of(self.lineage, op)
-        if f is not None and f.mode == "read" and not any(
-            r.via == "file" for r in self.flow.refs.get(op.seq, ())
+        if (
+            f is not None
+            and f.mode == "read"
+            and not any(r.via == "file" for r in self.flow.refs.get(op.seq, ()))
         ):
             label = Text("\u2190 ", style="bright_black")
             path = tx.rel(f.path, self.lineage)
@@ -543,8 +566,12 @@ class ArtifactTree(_Base):
             fields = sorted(x for x in direct.get(src, ()) if x)
             if fields:
                 grid.add_row("    values from", self._cols(fields, all_cols))
-            for how, word in ((FILTER, "rows filtered by"), ("JOIN", "joined on"),
-                              ("GROUP_BY", "grouped by"), ("SORT", "sorted by")):
+            for how, word in (
+                (FILTER, "rows filtered by"),
+                ("JOIN", "joined on"),
+                ("GROUP_BY", "grouped by"),
+                ("SORT", "sorted by"),
+            ):
                 cols = sorted(x for x in shaped.get(src, {}).get(how, ()) if x)
                 if cols:
                     grid.add_row("    " + word, self._cols(cols, all_cols))
@@ -568,8 +595,9 @@ class ArtifactTree(_Base):
     def _column_map(self, info: ColumnInfo) -> RenderableType | None:
         if not info.columns or list(info.columns) == [""]:
             return None
-        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False,
-                      padding=(0, 2, 0, 0))
+        table = Table(
+            box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0)
+        )
         table.add_column("Columns", no_wrap=True)
         table.add_column("from")
         table.add_column("how", no_wrap=True)
@@ -582,8 +610,9 @@ class ArtifactTree(_Base):
             how = hows[-1].lower() if hows else "constant"
             table.add_row(
                 Text(col or "(values)", style="bold"),
-                Text("; ".join(f"{self._src_name(s)}: {', '.join(fs)}" for s, fs in srcs)
-                     or "\u2014"),
+                Text(
+                    "; ".join(f"{self._src_name(s)}: {', '.join(fs)}" for s, fs in srcs) or "\u2014"
+                ),
                 Text(how, style=_HOW_COLOURS.get(how.upper(), "")),
             )
         return table
