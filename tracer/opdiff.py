@@ -21,7 +21,7 @@ from typing import Any
 
 from tracer import describe as d
 
-LABELS_CAP = 1000  # dropped labels kept per op by default
+LABELS_CAP = 256  # dropped labels kept per op by default (all of them with --rows full)
 LABELS_MAX_ROWS = 100_000  # above this, labels only with --rows full (index difference is O(n))
 NA_SAMPLE = 64  # dropped rows looked at to tell which columns made dropna drop them
 

@@ -89,6 +89,7 @@ class Recorder:
         self._sites: dict[tuple[int, int], tuple[int, types.CodeType, str]] = {}
         self._schemas: dict[tuple, int] = {}
         self._threads: dict[int, int] = {}
+        self._strings: dict[str, int] = {}
         self._pending_files: list[tuple[Any, OpenOp, int | None]] = []
         self._t0 = time.perf_counter_ns()
         self.counts = {"ops": 0, "nodes": 0, "files": 0, "errors": 0, "lost": 0, "partial": 0}
@@ -183,13 +184,13 @@ class Recorder:
             facts["file"] = [op.file, op.entry.role]
         if op.entry.mutates(op.args):
             facts["inplace"] = True
-        rec = [
-            Kind.OP, op.seq, op.name, op.entry.qualname,
-            op.parent.seq if op.parent is not None else None,
-            op.inputs, outputs, op.site, op.thread, op.start - self._t0, duration,
-            op.params, facts,
-        ]
         with self._lock:
+            rec = [
+                Kind.OP, op.seq, self._string(op.name), self._string(op.entry.qualname),
+                op.parent.seq if op.parent is not None else None,
+                op.inputs, outputs, op.site, op.thread, op.start - self._t0, duration,
+                op.params, facts,
+            ]
             self.writer.record(rec)
             self.counts["ops"] += 1
             if op.parent is None:
@@ -312,8 +313,8 @@ class Recorder:
             self.internal_error(f"describe {d.type_name(obj)}", exc)
             shape = columns = dtypes = None
         schema = self._schema(columns, dtypes) if (columns is not None or dtypes is not None) else None
-        self.writer.record([Kind.NODE, node, kind, d.type_name(obj), shape, schema, fingerprint,
-                            version, origin, object_no])
+        self.writer.record([Kind.NODE, node, kind, self._string(d.type_name(obj)), shape, schema,
+                            _raw(fingerprint), version, origin, object_no])
         self.counts["nodes"] += 1
         return slot
 
@@ -456,7 +457,8 @@ class Recorder:
         if len(source) > 200:
             source = source[:199] + "…"
         function = getattr(code, "co_qualname", code.co_name)
-        self.writer.record([Kind.CALLSITE, site, code.co_filename, line, function, source])
+        self.writer.record([Kind.CALLSITE, site, self._string(code.co_filename), line,
+                            self._string(function), source])
         return site, self._sites[key][2]
 
     def _schema(self, columns: list[str] | None, dtypes: list[str] | None) -> int:
@@ -466,6 +468,14 @@ class Recorder:
             schema = self._schemas[key] = len(self._schemas) + 1
             self.writer.record([Kind.SCHEMA, schema, columns, dtypes])
         return schema
+
+    def _string(self, text: str) -> int:
+        """The id of an interned string; a STRING record the first time (the lock is held)."""
+        sid = self._strings.get(text)
+        if sid is None:
+            sid = self._strings[text] = len(self._strings) + 1
+            self.writer.record([Kind.STRING, sid, text])
+        return sid
 
     def _thread(self) -> int:
         ident = threading.get_ident()
@@ -561,6 +571,11 @@ def _objectlike(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _raw(fingerprint: str | None) -> bytes | None:
+    """16 bytes in the log instead of 32 hex characters."""
+    return bytes.fromhex(fingerprint) if fingerprint else None
 
 
 def _flush_quietly(handle: Any) -> None:

@@ -149,7 +149,7 @@ def test_what_each_step_changed(traced):
     assert dropna["filter_columns"] == ["total_bedrooms"]
     (query,) = ops_named(doc, "query")
     assert query["filter_columns"] == ["median_house_value", "housing_median_age"]
-    assert len(query["dropped_labels"]) == 1000  # capped by default; --rows full keeps all
+    assert len(query["dropped_labels"]) == 256  # capped by default; --rows full keeps all
     outlier = ops_named(doc, "filter")[0]
     assert outlier["filter_columns"] == ["population"]
     derived = {}

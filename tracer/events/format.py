@@ -15,7 +15,9 @@ maps of them.
 Format history (keep every released version readable; samples live in tests/data/):
 
     1.0  first release: HEADER, CALLSITE, SCHEMA, NODE, OP, FILE, ERROR, TRAILER, FINGERPRINT,
-         THREAD.
+         THREAD, STRING. Repeated strings (an OP's qualname, a CALLSITE's file) may be given as
+         the int id of a STRING record written before them; a fingerprint may be 16 raw bytes
+         (xxh3_128) instead of 32 hex characters. Readers accept both forms.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Kind(IntEnum):
     TRAILER = 7  # [7, {end of run: ended, status, exit_code, error, counts}]
     FINGERPRINT = 8  # [8, node_id, fingerprint]  (computed after the node was written)
     THREAD = 9  # [9, thread_no, thread name]
+    STRING = 10  # [10, string_id, text]  (interned: referred to by id in later records)
 
 
 # Field names of each positional record, in order, after the kind. Readers zip with these;
@@ -90,4 +93,5 @@ FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.TRAILER: ("meta",),
     Kind.FINGERPRINT: ("node", "fingerprint"),
     Kind.THREAD: ("id", "name"),
+    Kind.STRING: ("id", "text"),
 }

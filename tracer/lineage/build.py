@@ -28,6 +28,10 @@ SERIES_CASTS = {
 COLUMN_RENAMERS = {"rename", "set_columns", "set_axis", "add_prefix", "add_suffix"}
 
 
+def _hex(fingerprint: Any) -> str | None:
+    return fingerprint.hex() if isinstance(fingerprint, bytes) else fingerprint
+
+
 def node_id(n: int | None) -> str | None:
     return None if n is None else f"n{n}"
 
@@ -43,6 +47,7 @@ class Builder:
         self.sites: dict[int, CallSite] = {}
         self.schemas: dict[int, tuple[list[str] | None, list[str] | None]] = {}
         self.threads: dict[int, str] = {0: "MainThread"}
+        self.strings: dict[int, str] = {}
         self.trailer: dict[str, Any] | None = None
 
     def add(self, kind: int, r: dict[str, Any]) -> Op | None:
@@ -56,11 +61,14 @@ class Builder:
             nid = node_id(r["id"])
             assert nid is not None
             self.nodes[nid] = Node(
-                nid, r["kind"], r["type"], r["shape"], columns, dtypes, r["fingerprint"],
+                nid, r["kind"], self._str(r["type"]), r["shape"], columns, dtypes,
+                _hex(r["fingerprint"]),
                 r["version"] or 1, r["origin"], r["object"] or 0,
             )
         elif kind == Kind.CALLSITE:
-            self.sites[r["id"]] = CallSite(r["file"], r["line"], r["function"], r["code"])
+            self.sites[r["id"]] = CallSite(
+                self._str(r["file"]), r["line"], self._str(r["function"]), r["code"]
+            )
         elif kind == Kind.SCHEMA:
             self.schemas[r["id"]] = (r["columns"], r["dtypes"])
         elif kind == Kind.FILE:
@@ -75,9 +83,11 @@ class Builder:
         elif kind == Kind.FINGERPRINT:
             node = self.nodes.get(node_id(r["node"]) or "")
             if node is not None:
-                node.fingerprint = r["fingerprint"]
+                node.fingerprint = _hex(r["fingerprint"])
         elif kind == Kind.THREAD:
             self.threads[r["id"]] = r["name"]
+        elif kind == Kind.STRING:
+            self.strings[r["id"]] = r["text"]
         elif kind == Kind.ERROR:
             self.errors.append(r)
         elif kind == Kind.TRAILER:
@@ -87,7 +97,8 @@ class Builder:
     def _op(self, r: dict[str, Any]) -> Op:
         facts = r["facts"] or {}
         op = Op(
-            seq=r["seq"], op=r["op"], qualname=r["qualname"], parent=r["parent"],
+            seq=r["seq"], op=self._str(r["op"]), qualname=self._str(r["qualname"]),
+            parent=r["parent"],
             inputs=[f"n{i}" for i in r["inputs"] or ()],
             outputs=[f"n{i}" for i in r["outputs"] or ()],
             callsite=self.sites.get(r["site"]), thread=self.threads.get(r["thread"], str(r["thread"])),
@@ -96,6 +107,12 @@ class Builder:
         )
         self._derive(op)
         return op
+
+    def _str(self, value: Any) -> Any:
+        """A string field: given inline, or as the id of an earlier STRING record."""
+        if type(value) is int:
+            return self.strings.get(value, f"<string {value}>")
+        return value
 
     def _derive(self, op: Op) -> None:
         ins = [self.nodes.get(i) for i in op.inputs]
