@@ -28,12 +28,14 @@ def make_frames(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(0)
     a = rng.standard_normal(n)
     a[rng.random(n) < 0.1] = np.nan
-    df = pd.DataFrame({
-        "k": rng.integers(0, 100, n),
-        "a": a,
-        "b": rng.integers(0, 1_000_000, n),
-        "s": np.array([f"item_{i % 997}" for i in range(n)], dtype=object),
-    })
+    df = pd.DataFrame(
+        {
+            "k": rng.integers(0, 100, n),
+            "a": a,
+            "b": rng.integers(0, 1_000_000, n),
+            "s": np.array([f"item_{i % 997}" for i in range(n)], dtype=object),
+        }
+    )
     right = pd.DataFrame({"k": np.arange(100), "w": np.arange(100) * 1.5})
     return df, right
 
@@ -81,7 +83,7 @@ def measure(ops: dict, rounds: int, logdir: str) -> dict[str, tuple[float, float
         number = calibrate(fn)
         plain, traced = [], []
         for r in range(rounds):
-            for mode in (("plain", "traced") if r % 2 == 0 else ("traced", "plain")):
+            for mode in ("plain", "traced") if r % 2 == 0 else ("traced", "plain"):
                 if mode == "plain":
                     plain.append(sample(fn, number))
                     continue
@@ -115,8 +117,10 @@ def main() -> None:
             results[n] = measure(ops, args.rounds, logdir)
             print(f"measured {n} rows", file=sys.stderr)
     backend = "sysmon" if hasattr(sys, "monitoring") else "setprofile"
-    print(f"Python {sys.version.split()[0]}, backend {backend}, pandas {pd.__version__}; "
-          f"median of {args.rounds} interleaved rounds; added µs per op (ratio traced/plain)\n")
+    print(
+        f"Python {sys.version.split()[0]}, backend {backend}, pandas {pd.__version__}; "
+        f"median of {args.rounds} interleaved rounds; added µs per op (ratio traced/plain)\n"
+    )
     names = list(next(iter(results.values())))
     print("| op | " + " | ".join(f"{n:,} rows" for n in sizes) + " |")
     print("| --- |" + " ---: |" * len(sizes))

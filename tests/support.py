@@ -37,25 +37,49 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def run_plain(args: list[str], cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                          input=input, env=env(), timeout=300)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input,
+        env=env(),
+        timeout=300,
+    )
 
 
 def run_traced(
-    args: list[str], cwd: Path, backend: str | None = None, log: str = "run.tlog",
-    input: str | None = None, options: list[str] | None = None,
+    args: list[str],
+    cwd: Path,
+    backend: str | None = None,
+    log: str = "run.tlog",
+    input: str | None = None,
+    options: list[str] | None = None,
 ) -> Result:
     opts = ["-o", log, *(options or [])]
     if backend:
         opts += ["--backend", backend]
-    p = subprocess.run([sys.executable, "-m", "tracer", "run", *opts, *args], cwd=cwd,
-                       capture_output=True, text=True, input=input, env=env(), timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "tracer", "run", *opts, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input,
+        env=env(),
+        timeout=300,
+    )
     return Result(p.returncode, p.stdout, p.stderr, cwd / log)
 
 
 def export_json(log: Path, cwd: Path | None = None) -> dict[str, Any]:
-    p = subprocess.run([sys.executable, "-m", "tracer", "export", str(log), "--to", "json"],
-                       cwd=cwd or log.parent, capture_output=True, text=True, env=env(), timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "tracer", "export", str(log), "--to", "json"],
+        cwd=cwd or log.parent,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 

@@ -26,10 +26,24 @@ LABELS_MAX_ROWS = 100_000  # above this, labels only with --rows full (index dif
 NA_SAMPLE = 64  # dropped rows looked at to tell which columns made dropna drop them
 
 # Ops that keep a subset of their subject's rows.
-ROW_FILTERS = frozenset({
-    "dropna", "filter", "query", "drop_duplicates", "head", "tail", "sample", "nlargest",
-    "nsmallest", "loc", "iloc", "drop", "slice", "truncate",
-})
+ROW_FILTERS = frozenset(
+    {
+        "dropna",
+        "filter",
+        "query",
+        "drop_duplicates",
+        "head",
+        "tail",
+        "sample",
+        "nlargest",
+        "nsmallest",
+        "loc",
+        "iloc",
+        "drop",
+        "slice",
+        "truncate",
+    }
+)
 # Ops whose output values come from their inputs' values, element by element or by a function
 # of them: the output Series carries its inputs' source columns.
 _NOT_CARRYING = frozenset({"groupby", "value_counts", "describe", "count", "nunique", "size"})
@@ -85,7 +99,9 @@ def dropped_rows(before: Any, after: Any, *, full: bool, values: bool) -> dict[s
         if dropped is None:
             return facts
         labels = dropped[:cap].tolist() if cap is not None else dropped.tolist()
-    facts["dropped_labels"] = [_plain(x) for x in labels] if labels and type(labels[0]) is not int else labels
+    facts["dropped_labels"] = (
+        [_plain(x) for x in labels] if labels and type(labels[0]) is not int else labels
+    )
     if cap is not None and n_in - n_out > cap:
         facts["labels"] = "capped"
     return facts
@@ -182,6 +198,7 @@ def na_columns(before: Any, dropped: list[int] | None, subset: Any) -> list[str]
 
 # -- query expressions ----------------------------------------------------------------------------
 
+
 def query_columns(expr: Any, columns: list[str] | None) -> list[str]:
     """Columns named in a DataFrame.query / eval expression, in order of first use."""
     if not isinstance(expr, str) or not columns:
@@ -235,7 +252,11 @@ def on_start(op: Any, cols_of: Any) -> None:
     op.derived = None
     op.feeds = None
     name, args, subject = op.name, op.args, op.subject
-    if name in ROW_FILTERS and op.entry.mutates(args) and d.kind_of(subject) in (d.DATAFRAME, d.SERIES):
+    if (
+        name in ROW_FILTERS
+        and op.entry.mutates(args)
+        and d.kind_of(subject) in (d.DATAFRAME, d.SERIES)
+    ):
         op.before_index = subject.index  # immutable: safe to hold until the op ends
     if name == "assign":
         import types
@@ -313,12 +334,18 @@ def _filter_columns(op: Any, dropped: list[int] | None, cols_of: Any) -> dict[st
         columns = na_columns(subject, None if inplace else dropped, args.get("subset"))
     elif name == "drop_duplicates":
         subset = args.get("subset")
-        columns = [_label(c) for c in subset] if isinstance(subset, (list, tuple)) else (
-            [_label(subset)] if subset is not None else _columns(subject) or [])
+        columns = (
+            [_label(c) for c in subset]
+            if isinstance(subset, (list, tuple))
+            else ([_label(subset)] if subset is not None else _columns(subject) or [])
+        )
     elif name in ("nlargest", "nsmallest"):
         cols = args.get("columns")
-        columns = [_label(c) for c in cols] if isinstance(cols, (list, tuple)) else (
-            [_label(cols)] if cols is not None else [])
+        columns = (
+            [_label(c) for c in cols]
+            if isinstance(cols, (list, tuple))
+            else ([_label(cols)] if cols is not None else [])
+        )
     return {"filter_columns": columns} if columns else {}
 
 
@@ -339,8 +366,7 @@ def _derived(op: Any, value: Any, cols_of: Any) -> dict[str, list[str]]:
         if isinstance(col, (str, int)) and not isinstance(col, bool):
             return {_label(col): sorted(cols_of(args.get("value")) or ())}
     if op.entry.role == "construct" and isinstance(args.get("data"), dict):
-        return {_label(k): sorted(cols_of(v) or ()) for k, v in args["data"].items()
-                if cols_of(v)}
+        return {_label(k): sorted(cols_of(v) or ()) for k, v in args["data"].items() if cols_of(v)}
     return {}
 
 

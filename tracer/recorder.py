@@ -65,7 +65,31 @@ class OpenOp:
         "seq", "entry", "name", "parent", "args", "inputs", "subject", "start", "site", "thread",
         "params", "file", "handle", "partial", "fp_inputs", "mark", "caller", "in_objs",
         "new_slots", "before_index", "lambdas", "derived", "feeds",
-    )
+    )  # fmt: skip
+    seq: int
+    entry: Entry
+    name: str
+    parent: OpenOp | None
+    args: Any  # the bound arguments (dict), dropped when the op ends
+    inputs: list[int]
+    subject: Any
+    start: int
+    site: int
+    thread: int
+    params: dict[str, str]
+    file: str | None
+    handle: Any
+    partial: bool
+    fp_inputs: list[str | None]
+    mark: int  # the last node id made before the op started
+    caller: Any
+    in_objs: Any
+    new_slots: list[Slot]
+    # set by opdiff.on_start:
+    before_index: Any
+    lambdas: dict[int, str] | None
+    derived: dict[str, set[str]] | None
+    feeds: str | None
 
 
 class Recorder:
@@ -158,14 +182,24 @@ class Recorder:
         op.new_slots = []
         try:
             with self._lock:
-                outputs = [] if (error is not None or lost) else self._outputs(op, value, result_known)
+                outputs = (
+                    [] if (error is not None or lost) else self._outputs(op, value, result_known)
+                )
         except Exception as exc:  # a strange object: keep the op, say what failed
             self.internal_error(f"outputs of {op.name}", exc)
             outputs, op.partial = [], True
         if error is None and not lost:
             try:
-                facts.update(opdiff.on_end(op, value, op.new_slots, self._columns_of,
-                                           full=self.rows_full, values=self.values))
+                facts.update(
+                    opdiff.on_end(
+                        op,
+                        value,
+                        op.new_slots,
+                        self._columns_of,
+                        full=self.rows_full,
+                        values=self.values,
+                    )
+                )
             except Exception as exc:
                 self.internal_error(f"diff of {op.name}", exc)
         if error is not None:
@@ -186,10 +220,19 @@ class Recorder:
             facts["inplace"] = True
         with self._lock:
             rec = [
-                Kind.OP, op.seq, self._string(op.name), self._string(op.entry.qualname),
+                Kind.OP,
+                op.seq,
+                self._string(op.name),
+                self._string(op.entry.qualname),
                 op.parent.seq if op.parent is not None else None,
-                op.inputs, outputs, op.site, op.thread, op.start - self._t0, duration,
-                op.params, facts,
+                op.inputs,
+                outputs,
+                op.site,
+                op.thread,
+                op.start - self._t0,
+                duration,
+                op.params,
+                facts,
             ]
             self.writer.record(rec)
             self.counts["ops"] += 1
@@ -251,7 +294,9 @@ class Recorder:
                 if len(found) == len(value):  # a plain collection of data objects
                     continue
             if name == "data" and not self.values and isinstance(value, (list, tuple, dict)):
-                params[name] = f"<{type(value).__name__} len={len(value)}>"  # literal data: no values
+                params[name] = (
+                    f"<{type(value).__name__} len={len(value)}>"  # literal data: no values
+                )
             elif name in entry.path_params:
                 params[name] = safe_repr(value)
             else:
@@ -286,12 +331,19 @@ class Recorder:
         if kind is None:
             return None
         if parent is not None:
-            fingerprint = fp.derived_fingerprint(parent.name, {"#internal": str(self._nodes - parent.mark)}, parent.fp_inputs)
+            fingerprint = fp.derived_fingerprint(
+                parent.name, {"#internal": str(self._nodes - parent.mark)}, parent.fp_inputs
+            )
             return self._new_node(obj, kind, origin=parent.seq, fingerprint=fingerprint)
         return self._new_node(obj, kind, origin=None, fingerprint=fp.fingerprint(obj))
 
     def _new_node(
-        self, obj: Any, kind: str, origin: int | None, fingerprint: str | None, previous: Slot | None = None
+        self,
+        obj: Any,
+        kind: str,
+        origin: int | None,
+        fingerprint: str | None,
+        previous: Slot | None = None,
     ) -> Slot | None:
         key = id(obj)
         try:
@@ -312,9 +364,23 @@ class Recorder:
         except Exception as exc:
             self.internal_error(f"describe {d.type_name(obj)}", exc)
             shape = columns = dtypes = None
-        schema = self._schema(columns, dtypes) if (columns is not None or dtypes is not None) else None
-        self.writer.record([Kind.NODE, node, kind, self._string(d.type_name(obj)), shape, schema,
-                            _raw(fingerprint), version, origin, object_no])
+        schema = (
+            self._schema(columns, dtypes) if (columns is not None or dtypes is not None) else None
+        )
+        self.writer.record(
+            [
+                Kind.NODE,
+                node,
+                kind,
+                self._string(d.type_name(obj)),
+                shape,
+                schema,
+                _raw(fingerprint),
+                version,
+                origin,
+                object_no,
+            ]
+        )
         self.counts["nodes"] += 1
         return slot
 
@@ -382,8 +448,12 @@ class Recorder:
                 own = fp.fingerprint(obj)
                 fingerprint = fp.derived_fingerprint(op.name, material, [self._file_hash(op), own])
             else:
-                fingerprint = derived if len(outputs) == 0 else fp.derived_fingerprint(
-                    op.name, {**material, "#output": str(len(outputs))}, op.fp_inputs
+                fingerprint = (
+                    derived
+                    if len(outputs) == 0
+                    else fp.derived_fingerprint(
+                        op.name, {**material, "#output": str(len(outputs))}, op.fp_inputs
+                    )
                 )
             slot = self._new_node(obj, kind, op.seq, fingerprint, previous)
             if slot is not None:
@@ -423,8 +493,17 @@ class Recorder:
         if facts is None:
             rec = [Kind.FILE, op.seq, path, op.entry.role, fmt, None, None, node, None]
         else:
-            rec = [Kind.FILE, op.seq, path, op.entry.role, fmt or facts.format, facts.size,
-                   facts.hash, node, facts.mtime_ns]
+            rec = [
+                Kind.FILE,
+                op.seq,
+                path,
+                op.entry.role,
+                fmt or facts.format,
+                facts.size,
+                facts.hash,
+                node,
+                facts.mtime_ns,
+            ]
         self.writer.record(rec)
         self.counts["files"] += 1
 
@@ -457,8 +536,16 @@ class Recorder:
         if len(source) > 200:
             source = source[:199] + "…"
         function = getattr(code, "co_qualname", code.co_name)
-        self.writer.record([Kind.CALLSITE, site, self._string(code.co_filename), line,
-                            self._string(function), source])
+        self.writer.record(
+            [
+                Kind.CALLSITE,
+                site,
+                self._string(code.co_filename),
+                line,
+                self._string(function),
+                source,
+            ]
+        )
         return site, self._sites[key][2]
 
     def _schema(self, columns: list[str] | None, dtypes: list[str] | None) -> int:

@@ -17,13 +17,25 @@ print(len(df.dropna()))
 
 
 def run_py(code: str, cwd, **extra_env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
-                          env=env(**extra_env), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env(**extra_env),
+        timeout=120,
+    )
 
 
 def tracer_cli(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracer", *args], cwd=cwd, capture_output=True,
-                          text=True, env=env(), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tracer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=120,
+    )
 
 
 def test_import_tracer_auto_traces_the_process_and_writes_the_log_at_exit(tmp_path):
@@ -36,8 +48,11 @@ def test_import_tracer_auto_traces_the_process_and_writes_the_log_at_exit(tmp_pa
 
 
 def test_import_tracer_auto_marks_an_uncaught_exception(tmp_path):
-    r = run_py("import tracer.auto\n" + PIPE + "raise ValueError('boom')\n", tmp_path,
-               TRACER_LOG=str(tmp_path / "auto.tlog"))
+    r = run_py(
+        "import tracer.auto\n" + PIPE + "raise ValueError('boom')\n",
+        tmp_path,
+        TRACER_LOG=str(tmp_path / "auto.tlog"),
+    )
     assert r.returncode == 1 and "ValueError: boom" in r.stderr
     doc = export_json(tmp_path / "auto.tlog")
     assert doc["run"]["status"] == "error" and doc["run"]["error"] == "ValueError: boom"
@@ -84,10 +99,7 @@ def test_a_second_tracer_is_refused_while_one_runs(tmp_path):
     ],
 )
 def test_layers_import_nothing_above_them(tmp_path, module, forbidden):
-    code = (
-        f"import sys, {module}\n"
-        f"print(sorted(m for m in {forbidden!r} if m in sys.modules))\n"
-    )
+    code = f"import sys, {module}\nprint(sorted(m for m in {forbidden!r} if m in sys.modules))\n"
     r = run_py(code, tmp_path, TRACER_LOG=str(tmp_path / "x.tlog"))
     assert r.returncode == 0, r.stderr
     assert r.stdout == "[]\n"

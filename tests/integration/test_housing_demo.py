@@ -8,7 +8,16 @@ import os
 from pathlib import Path
 
 import pytest
-from support import EXAMPLES, backends, export_json, node, op_summary, ops_named, run_plain, run_traced
+from support import (
+    EXAMPLES,
+    backends,
+    export_json,
+    node,
+    op_summary,
+    ops_named,
+    run_plain,
+    run_traced,
+)
 
 DEMO = EXAMPLES / "housing_pipeline.py"
 
@@ -37,7 +46,9 @@ def test_stdout_and_files_are_those_of_plain_python(plain, traced):
     names = sorted(f.name for f in (pcwd / "housing_out").iterdir())
     assert names == ["01_cleaned.csv", "02_features.csv", "03_predictions.csv", "model.joblib"]
     for name in names[:3]:
-        assert (tcwd / "housing_out" / name).read_bytes() == (pcwd / "housing_out" / name).read_bytes()
+        assert (tcwd / "housing_out" / name).read_bytes() == (
+            pcwd / "housing_out" / name
+        ).read_bytes()
 
 
 def test_run_facts(traced):
@@ -72,10 +83,20 @@ def test_assign_lambdas_are_children_of_their_assign(traced):
     assigns = [op for op in ops_named(doc, "assign") if op["parent"] is None]
     features = [op for op in assigns if len(op["params"]) == 1]
     assert [list(op["params"]) for op in features] == [
-        ["rooms_per_household"], ["bedrooms_per_room"], ["population_per_household"], ["log_population"]
+        ["rooms_per_household"],
+        ["bedrooms_per_room"],
+        ["population_per_household"],
+        ["log_population"],
     ]
-    for op, reads in zip(features, [["total_rooms", "households"], ["total_bedrooms", "total_rooms"],
-                                    ["population", "households"], ["population"]]):
+    for op, reads in zip(
+        features,
+        [
+            ["total_rooms", "households"],
+            ["total_bedrooms", "total_rooms"],
+            ["population", "households"],
+            ["population"],
+        ],
+    ):
         assert op["cols_added"] == list(op["params"])
         children = [c for c in doc["ops"] if c["parent"] == op["seq"]]
         keys = [c["params"]["key"].strip("'") for c in children if c["op"] == "getitem"]
@@ -117,8 +138,11 @@ def test_files_read_and_written(traced):
     _, _, doc = traced
     modes = sorted((f["relpath"].split("/")[-1], f["mode"]) for f in doc["files"])
     assert modes == [
-        ("01_cleaned.csv", "write"), ("02_features.csv", "write"), ("03_predictions.csv", "write"),
-        ("housing.csv", "read"), ("model.joblib", "write"),
+        ("01_cleaned.csv", "write"),
+        ("02_features.csv", "write"),
+        ("03_predictions.csv", "write"),
+        ("housing.csv", "read"),
+        ("model.joblib", "write"),
     ]
     for f in doc["files"]:
         assert Path(f["path"]).is_absolute() and f["size"] > 0 and f["hash"]

@@ -64,12 +64,31 @@ def test_in_place_changes_make_versions_of_one_object(tmp_path, backend):
     assert r.returncode == 0, r.stderr
     doc = export_json(r.log)
     names = [op["op"] for op in doc["ops"] if op["parent"] is None]
-    assert names == ["DataFrame", "getitem", "mul", "setitem", "getitem", "eq", "loc_setitem",
-                     "insert", "pop", "delitem", "set_columns", "at_setitem"]
+    assert names == [
+        "DataFrame",
+        "getitem",
+        "mul",
+        "setitem",
+        "getitem",
+        "eq",
+        "loc_setitem",
+        "insert",
+        "pop",
+        "delitem",
+        "set_columns",
+        "at_setitem",
+    ]
     versions = []
     for op in doc["ops"]:
-        if op["op"] in ("setitem", "loc_setitem", "insert", "pop", "delitem", "set_columns",
-                        "at_setitem"):
+        if op["op"] in (
+            "setitem",
+            "loc_setitem",
+            "insert",
+            "pop",
+            "delitem",
+            "set_columns",
+            "at_setitem",
+        ):
             before, after = node(doc, op["inputs"][0]), node(doc, op["outputs"][0])
             assert after["version"] == before["version"] + 1
             assert after["origin"] == op["seq"]
@@ -93,7 +112,10 @@ def test_recording_rule_edge_cases(tmp_path, backend):
     # row-wise apply over 500 rows: the two column reads are recorded once, with a count
     (apply,) = ops_named(doc, "apply")
     children = [op for op in doc["ops"] if op["parent"] == apply["seq"]]
-    assert [(c["op"], c["params"]["key"]) for c in children] == [("getitem", "'a'"), ("getitem", "'b'")]
+    assert [(c["op"], c["params"]["key"]) for c in children] == [
+        ("getitem", "'a'"),
+        ("getitem", "'b'"),
+    ]
     assert len(doc["ops"]) < 20
     # the caught KeyError is an op that failed, and the stack stayed sound
     failed = [op for op in ops_named(doc, "getitem") if op["params"].get("key") == "'missing'"]

@@ -159,7 +159,9 @@ class Catalog:
         return new_codes
 
     def codes(self) -> list[types.CodeType]:
-        return [c for c in self._pinned if isinstance(c, types.CodeType) and id(c) in self.code_entries]
+        return [
+            c for c in self._pinned if isinstance(c, types.CodeType) and id(c) in self.code_entries
+        ]
 
     # -- lifecycle --------------------------------------------------------------------------
     def install(self) -> None:

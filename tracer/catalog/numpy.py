@@ -34,9 +34,21 @@ def provide(np: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             yield fn, Entry(f"np.{name}", f"numpy.{name}", role, PATH_PARAMS, file_format=fmt)
     fromfile = getattr(np, "fromfile", None)
     if fromfile is not None:
-        yield fromfile, Entry("np.fromfile", "numpy.fromfile", READ, ("0",), c_callable=True,
-                              file_format="bin")
-    yield (np.ndarray, "tofile"), Entry(
-        "np.tofile", "numpy.ndarray.tofile", WRITE, ("0",), c_callable=True, file_format="bin",
-        extra={"bound": True},
+        yield (
+            fromfile,
+            Entry(
+                "np.fromfile", "numpy.fromfile", READ, ("0",), c_callable=True, file_format="bin"
+            ),
+        )
+    yield (
+        (np.ndarray, "tofile"),
+        Entry(
+            "np.tofile",
+            "numpy.ndarray.tofile",
+            WRITE,
+            ("0",),
+            c_callable=True,
+            file_format="bin",
+            extra={"bound": True},
+        ),
     )

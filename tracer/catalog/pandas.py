@@ -15,7 +15,6 @@ from tracer.catalog.entries import (
     CONSTRUCT,
     MUTATE,
     READ,
-    TRANSFORM,
     WRITE,
     Entry,
 )
@@ -75,40 +74,216 @@ MODULE_FUNCTIONS = (
 )
 # Methods of DataFrame and Series that make new data from old.
 FRAME_METHODS = (
-    "abs", "add_prefix", "add_suffix", "agg", "aggregate", "align", "all", "any", "apply",
-    "applymap", "assign", "astype", "bfill", "between", "clip", "combine", "combine_first",
-    "convert_dtypes", "copy", "corr", "corrwith", "count", "cov", "cummax", "cummin", "cumprod",
-    "cumsum", "describe", "diff", "drop", "drop_duplicates", "droplevel", "dropna", "duplicated",
-    "eval", "explode", "ffill", "fillna", "filter", "first_valid_index", "head", "idxmax", "idxmin",
-    "infer_objects", "interpolate", "isin", "isna", "isnull", "join", "map", "mask", "max", "mean",
-    "median", "melt", "merge", "min", "mode", "nlargest", "notna", "notnull", "nsmallest",
-    "nunique", "pct_change", "pivot", "pivot_table", "prod", "quantile", "query", "rank",
-    "reindex", "rename", "rename_axis", "reorder_levels", "replace", "reset_index", "round",
-    "sample", "select_dtypes", "sem", "set_axis", "set_index", "shift", "skew", "sort_index",
-    "sort_values", "squeeze", "stack", "std", "sum", "swaplevel", "tail", "to_frame",
-    "to_numpy", "transform", "transpose", "truncate", "tz_convert", "tz_localize", "unique",
-    "unstack", "value_counts", "var", "where", "groupby", "rolling", "expanding", "resample",
-    "dot", "compare", "asfreq", "between_time", "at_time", "xs", "get", "isetitem",
+    "abs",
+    "add_prefix",
+    "add_suffix",
+    "agg",
+    "aggregate",
+    "align",
+    "all",
+    "any",
+    "apply",
+    "applymap",
+    "assign",
+    "astype",
+    "bfill",
+    "between",
+    "clip",
+    "combine",
+    "combine_first",
+    "convert_dtypes",
+    "copy",
+    "corr",
+    "corrwith",
+    "count",
+    "cov",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
+    "describe",
+    "diff",
+    "drop",
+    "drop_duplicates",
+    "droplevel",
+    "dropna",
+    "duplicated",
+    "eval",
+    "explode",
+    "ffill",
+    "fillna",
+    "filter",
+    "first_valid_index",
+    "head",
+    "idxmax",
+    "idxmin",
+    "infer_objects",
+    "interpolate",
+    "isin",
+    "isna",
+    "isnull",
+    "join",
+    "map",
+    "mask",
+    "max",
+    "mean",
+    "median",
+    "melt",
+    "merge",
+    "min",
+    "mode",
+    "nlargest",
+    "notna",
+    "notnull",
+    "nsmallest",
+    "nunique",
+    "pct_change",
+    "pivot",
+    "pivot_table",
+    "prod",
+    "quantile",
+    "query",
+    "rank",
+    "reindex",
+    "rename",
+    "rename_axis",
+    "reorder_levels",
+    "replace",
+    "reset_index",
+    "round",
+    "sample",
+    "select_dtypes",
+    "sem",
+    "set_axis",
+    "set_index",
+    "shift",
+    "skew",
+    "sort_index",
+    "sort_values",
+    "squeeze",
+    "stack",
+    "std",
+    "sum",
+    "swaplevel",
+    "tail",
+    "to_frame",
+    "to_numpy",
+    "transform",
+    "transpose",
+    "truncate",
+    "tz_convert",
+    "tz_localize",
+    "unique",
+    "unstack",
+    "value_counts",
+    "var",
+    "where",
+    "groupby",
+    "rolling",
+    "expanding",
+    "resample",
+    "dot",
+    "compare",
+    "asfreq",
+    "between_time",
+    "at_time",
+    "xs",
+    "get",
+    "isetitem",
 )
 INPLACE_CAPABLE = {
-    "dropna", "fillna", "drop", "rename", "sort_values", "sort_index", "reset_index", "set_index",
-    "replace", "eval", "query", "drop_duplicates", "clip", "where", "mask", "interpolate", "ffill",
-    "bfill", "set_axis", "rename_axis",
+    "dropna",
+    "fillna",
+    "drop",
+    "rename",
+    "sort_values",
+    "sort_index",
+    "reset_index",
+    "set_index",
+    "replace",
+    "eval",
+    "query",
+    "drop_duplicates",
+    "clip",
+    "where",
+    "mask",
+    "interpolate",
+    "ffill",
+    "bfill",
+    "set_axis",
+    "rename_axis",
 }
 GROUPBY_METHODS = (
-    "agg", "aggregate", "all", "any", "apply", "count", "cumcount", "cummax", "cummin", "cumprod",
-    "cumsum", "describe", "diff", "filter", "first", "head", "idxmax", "idxmin", "last", "max",
-    "mean", "median", "min", "ngroup", "nth", "nunique", "ohlc", "pct_change", "prod", "quantile",
-    "rank", "sem", "shift", "size", "skew", "std", "sum", "tail", "transform", "value_counts",
-    "var", "__getitem__",
+    "agg",
+    "aggregate",
+    "all",
+    "any",
+    "apply",
+    "count",
+    "cumcount",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
+    "describe",
+    "diff",
+    "filter",
+    "first",
+    "head",
+    "idxmax",
+    "idxmin",
+    "last",
+    "max",
+    "mean",
+    "median",
+    "min",
+    "ngroup",
+    "nth",
+    "nunique",
+    "ohlc",
+    "pct_change",
+    "prod",
+    "quantile",
+    "rank",
+    "sem",
+    "shift",
+    "size",
+    "skew",
+    "std",
+    "sum",
+    "tail",
+    "transform",
+    "value_counts",
+    "var",
+    "__getitem__",
 )
 OPERATORS = {
-    "__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "sub", "__mul__": "mul",
-    "__rmul__": "mul", "__truediv__": "truediv", "__rtruediv__": "truediv",
-    "__floordiv__": "floordiv", "__rfloordiv__": "floordiv", "__mod__": "mod", "__rmod__": "mod",
-    "__pow__": "pow", "__rpow__": "pow", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt",
-    "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__and__": "and", "__rand__": "and",
-    "__or__": "or", "__ror__": "or", "__xor__": "xor", "__rxor__": "xor",
+    "__add__": "add",
+    "__radd__": "add",
+    "__sub__": "sub",
+    "__rsub__": "sub",
+    "__mul__": "mul",
+    "__rmul__": "mul",
+    "__truediv__": "truediv",
+    "__rtruediv__": "truediv",
+    "__floordiv__": "floordiv",
+    "__rfloordiv__": "floordiv",
+    "__mod__": "mod",
+    "__rmod__": "mod",
+    "__pow__": "pow",
+    "__rpow__": "pow",
+    "__eq__": "eq",
+    "__ne__": "ne",
+    "__lt__": "lt",
+    "__le__": "le",
+    "__gt__": "gt",
+    "__ge__": "ge",
+    "__and__": "and",
+    "__rand__": "and",
+    "__or__": "or",
+    "__ror__": "or",
+    "__xor__": "xor",
+    "__rxor__": "xor",
 }
 UNARY = {"__neg__": "neg", "__invert__": "invert", "__pos__": "pos", "__abs__": "abs"}
 
@@ -152,7 +327,12 @@ def series_getitem(args: Mapping[str, object]) -> str:
     return _key_op(args.get("key"), frame=False)
 
 
-_INDEXER_NAMES = {"_LocIndexer": "loc", "_iLocIndexer": "iloc", "_AtIndexer": "at", "_iAtIndexer": "iat"}
+_INDEXER_NAMES = {
+    "_LocIndexer": "loc",
+    "_iLocIndexer": "iloc",
+    "_AtIndexer": "at",
+    "_iAtIndexer": "iat",
+}
 
 
 def _indexer_name(args: Mapping[str, object]) -> str:
@@ -205,7 +385,10 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
     for name, fmt in READERS.items():
         fn = getattr(pd, name, None)
         if fn is not None:
-            yield fn, Entry(name, _qual(fn, f"pandas.{name}"), READ, READ_PATH_PARAMS, file_format=fmt)
+            yield (
+                fn,
+                Entry(name, _qual(fn, f"pandas.{name}"), READ, READ_PATH_PARAMS, file_format=fmt),
+            )
     for name in MODULE_FUNCTIONS:
         fn = getattr(pd, name, None)
         if fn is not None:
@@ -217,7 +400,16 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
         for name, fmt in WRITERS.items():
             fn = static(name)
             if fn is not None:
-                yield fn, Entry(name, _qual(fn, f"pandas.{cname}.{name}"), WRITE, WRITE_PATH_PARAMS, file_format=fmt)
+                yield (
+                    fn,
+                    Entry(
+                        name,
+                        _qual(fn, f"pandas.{cname}.{name}"),
+                        WRITE,
+                        WRITE_PATH_PARAMS,
+                        file_format=fmt,
+                    ),
+                )
         for name in FRAME_METHODS:
             fn = static(name)
             if fn is None or isinstance(fn, property):
@@ -235,34 +427,60 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
         values = static("values")
         if isinstance(values, property):
             yield values, Entry("values", f"pandas.{cname}.values")
-    yield inspect.getattr_static(pd.DataFrame, "__setattr__"), Entry(
-        "setattr", "pandas.NDFrame.__setattr__", MUTATE, namer=frame_setattr
+    yield (
+        inspect.getattr_static(pd.DataFrame, "__setattr__"),
+        Entry("setattr", "pandas.NDFrame.__setattr__", MUTATE, namer=frame_setattr),
     )
-    yield inspect.getattr_static(pd.DataFrame, "__getattr__"), Entry(
-        "getattr", "pandas.NDFrame.__getattr__", namer=frame_getattr
+    yield (
+        inspect.getattr_static(pd.DataFrame, "__getattr__"),
+        Entry("getattr", "pandas.NDFrame.__getattr__", namer=frame_getattr),
     )
     ufunc = inspect.getattr_static(pd.Series, "__array_ufunc__", None)
     if ufunc is not None:
-        yield ufunc, Entry("ufunc", "pandas.NDFrame.__array_ufunc__", namer=array_ufunc,
-                           extra={"hide": ("ufunc", "method")})
+        yield (
+            ufunc,
+            Entry(
+                "ufunc",
+                "pandas.NDFrame.__array_ufunc__",
+                namer=array_ufunc,
+                extra={"hide": ("ufunc", "method")},
+            ),
+        )
     for dunder, name in {**OPERATORS, **UNARY}.items():
-        fn = arraylike.OpsMixin.__dict__.get(dunder) or inspect.getattr_static(pd.Series, dunder, None)
+        fn = arraylike.OpsMixin.__dict__.get(dunder) or inspect.getattr_static(
+            pd.Series, dunder, None
+        )
         if fn is not None:
             yield fn, Entry(name, f"pandas.{dunder}")
 
-    for ix_name in ("_LocationIndexer", "_ScalarAccessIndexer", "_LocIndexer", "_iLocIndexer",
-                    "_AtIndexer", "_iAtIndexer"):
+    for ix_name in (
+        "_LocationIndexer",
+        "_ScalarAccessIndexer",
+        "_LocIndexer",
+        "_iLocIndexer",
+        "_AtIndexer",
+        "_iAtIndexer",
+    ):
         ix = getattr(indexing, ix_name, None)
         if ix is None:
             continue
         if "__getitem__" in ix.__dict__:
-            yield ix.__dict__["__getitem__"], Entry(
-                "loc", f"pandas.{ix_name}.__getitem__", target="self.obj", namer=indexer_getitem
+            yield (
+                ix.__dict__["__getitem__"],
+                Entry(
+                    "loc", f"pandas.{ix_name}.__getitem__", target="self.obj", namer=indexer_getitem
+                ),
             )
         if "__setitem__" in ix.__dict__:
-            yield ix.__dict__["__setitem__"], Entry(
-                "loc_setitem", f"pandas.{ix_name}.__setitem__", MUTATE, target="self.obj",
-                namer=indexer_setitem,
+            yield (
+                ix.__dict__["__setitem__"],
+                Entry(
+                    "loc_setitem",
+                    f"pandas.{ix_name}.__setitem__",
+                    MUTATE,
+                    target="self.obj",
+                    namer=indexer_setitem,
+                ),
             )
 
     for cls in (generic.DataFrameGroupBy, generic.SeriesGroupBy, groupby.GroupBy):

@@ -17,18 +17,37 @@ from tracer.catalog.entries import FIT, MODEL, TRANSFORM, Entry
 
 FIT_METHODS = ("fit", "partial_fit")
 MODEL_METHODS = (
-    "predict", "predict_proba", "predict_log_proba", "decision_function", "transform",
-    "fit_transform", "fit_predict", "inverse_transform", "score", "score_samples",
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "transform",
+    "fit_transform",
+    "fit_predict",
+    "inverse_transform",
+    "score",
+    "score_samples",
 )
 FUNCTIONS = {
     "sklearn.model_selection._split": ("train_test_split",),
     "sklearn.metrics._regression": (
-        "mean_squared_error", "mean_absolute_error", "r2_score", "root_mean_squared_error",
-        "mean_absolute_percentage_error", "median_absolute_error", "explained_variance_score",
+        "mean_squared_error",
+        "mean_absolute_error",
+        "r2_score",
+        "root_mean_squared_error",
+        "mean_absolute_percentage_error",
+        "median_absolute_error",
+        "explained_variance_score",
     ),
     "sklearn.metrics._classification": (
-        "accuracy_score", "f1_score", "precision_score", "recall_score", "log_loss",
-        "classification_report", "confusion_matrix", "balanced_accuracy_score",
+        "accuracy_score",
+        "f1_score",
+        "precision_score",
+        "recall_score",
+        "log_loss",
+        "classification_report",
+        "confusion_matrix",
+        "balanced_accuracy_score",
     ),
     "sklearn.metrics._ranking": ("roc_auc_score", "average_precision_score"),
 }

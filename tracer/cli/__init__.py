@@ -15,7 +15,6 @@ from typing import Any
 from tracer._version import __version__
 from tracer.exceptions import TracerError
 
-
 # name -> "module:Class"; each subcommand lives in its own module under tracer/cli/.
 COMMANDS = {
     "run": "tracer.cli.run:RunCommand",

@@ -34,9 +34,22 @@ MAX_ERRORS = 20
 # Instructions that only move values onto the stack: the call site is the next instruction
 # that is not one of these.
 _STACK_ONLY = frozenset(
-    op for name, op in dis.opmap.items()
-    if name.startswith(("LOAD_", "PUSH_", "COPY", "SWAP", "NOP", "CACHE", "EXTENDED_ARG",
-                        "KW_NAMES", "PRECALL", "RESUME"))
+    op
+    for name, op in dis.opmap.items()
+    if name.startswith(
+        (
+            "LOAD_",
+            "PUSH_",
+            "COPY",
+            "SWAP",
+            "NOP",
+            "CACHE",
+            "EXTENDED_ARG",
+            "KW_NAMES",
+            "PRECALL",
+            "RESUME",
+        )
+    )
 )
 _CACHE = dis.opmap.get("CACHE", -1)
 _site_offsets: dict[tuple[int, int], tuple[int, types.CodeType]] = {}
@@ -69,7 +82,9 @@ class Open:
 
     __slots__ = ("frame", "token", "seen", "cfunc", "lasti")
 
-    def __init__(self, frame: types.FrameType, token: object, cfunc: object = None, lasti: int = -1):
+    def __init__(
+        self, frame: types.FrameType, token: object, cfunc: object = None, lasti: int = -1
+    ):
         self.frame = frame
         self.token = token
         self.seen: dict[tuple[int, int, int], int] | None = None

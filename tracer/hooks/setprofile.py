@@ -46,7 +46,9 @@ class ProfileHook:
 
     def start(self) -> None:
         self._running = True
-        self._previous_thread_profile = threading.getprofile() if hasattr(threading, "getprofile") else None
+        self._previous_thread_profile = (
+            threading.getprofile() if hasattr(threading, "getprofile") else None
+        )
         threading.setprofile(self._thread_start)
         sys.setprofile(self._make_profiler())
 

@@ -88,7 +88,13 @@ class SysMonitorHook:
             for code in self._armed + list(self._instr_codes.values()):
                 mon.set_local_events(tool, code, 0)
             for event in (
-                "PY_START", "PY_RETURN", "PY_UNWIND", "CALL", "C_RETURN", "C_RAISE", "INSTRUCTION"
+                "PY_START",
+                "PY_RETURN",
+                "PY_UNWIND",
+                "CALL",
+                "C_RETURN",
+                "C_RAISE",
+                "INSTRUCTION",
             ):
                 mon.register_callback(tool, getattr(mon.events, event), None)
         finally:

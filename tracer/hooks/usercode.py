@@ -51,7 +51,11 @@ class UserCode:
 def _normalise(pattern: str) -> str:
     if any(ch in pattern for ch in "*?["):
         return pattern
-    return os.path.join(os.path.abspath(pattern), "") if os.path.isdir(pattern) else os.path.abspath(pattern)
+    return (
+        os.path.join(os.path.abspath(pattern), "")
+        if os.path.isdir(pattern)
+        else os.path.abspath(pattern)
+    )
 
 
 def _matches(path: str, patterns: tuple[str, ...]) -> bool:

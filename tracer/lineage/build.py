@@ -16,14 +16,40 @@ from tracer.lineage.graph import CallSite, FileRecord, Lineage, Node, Op, Run
 
 # Ops that keep a subset of their input's rows (and so "drop" the others).
 ROW_FILTERS = {
-    "dropna", "filter", "query", "drop_duplicates", "head", "tail", "sample", "nlargest",
-    "nsmallest", "loc", "iloc", "drop", "slice", "truncate", "between_time", "at_time",
+    "dropna",
+    "filter",
+    "query",
+    "drop_duplicates",
+    "head",
+    "tail",
+    "sample",
+    "nlargest",
+    "nsmallest",
+    "loc",
+    "iloc",
+    "drop",
+    "slice",
+    "truncate",
+    "between_time",
+    "at_time",
     "train_test_split",
 }
 # Series ops whose change of dtype is news (a comparison always makes bools: not news).
 SERIES_CASTS = {
-    "astype", "convert_dtypes", "infer_objects", "to_numeric", "to_datetime", "to_timedelta",
-    "map", "apply", "fillna", "replace", "where", "mask", "round", "transform",
+    "astype",
+    "convert_dtypes",
+    "infer_objects",
+    "to_numeric",
+    "to_datetime",
+    "to_timedelta",
+    "map",
+    "apply",
+    "fillna",
+    "replace",
+    "where",
+    "mask",
+    "round",
+    "transform",
 }
 COLUMN_RENAMERS = {"rename", "set_columns", "set_axis", "add_prefix", "add_suffix"}
 
@@ -61,9 +87,16 @@ class Builder:
             nid = node_id(r["id"])
             assert nid is not None
             self.nodes[nid] = Node(
-                nid, r["kind"], self._str(r["type"]), r["shape"], columns, dtypes,
+                nid,
+                r["kind"],
+                self._str(r["type"]),
+                r["shape"],
+                columns,
+                dtypes,
                 _hex(r["fingerprint"]),
-                r["version"] or 1, r["origin"], r["object"] or 0,
+                r["version"] or 1,
+                r["origin"],
+                r["object"] or 0,
             )
         elif kind == Kind.CALLSITE:
             self.sites[r["id"]] = CallSite(
@@ -78,8 +111,19 @@ class Builder:
                 rel = os.path.relpath(path, cwd)
             except ValueError:
                 rel = path
-            self.files.append(FileRecord(path, rel, r["mode"], r["format"], r["size"], r["hash"],
-                                         r["op"], node_id(r["node"]), r["mtime_ns"]))
+            self.files.append(
+                FileRecord(
+                    path,
+                    rel,
+                    r["mode"],
+                    r["format"],
+                    r["size"],
+                    r["hash"],
+                    r["op"],
+                    node_id(r["node"]),
+                    r["mtime_ns"],
+                )
+            )
         elif kind == Kind.FINGERPRINT:
             node = self.nodes.get(node_id(r["node"]) or "")
             if node is not None:
@@ -97,13 +141,18 @@ class Builder:
     def _op(self, r: dict[str, Any]) -> Op:
         facts = r["facts"] or {}
         op = Op(
-            seq=r["seq"], op=self._str(r["op"]), qualname=self._str(r["qualname"]),
+            seq=r["seq"],
+            op=self._str(r["op"]),
+            qualname=self._str(r["qualname"]),
             parent=r["parent"],
             inputs=[f"n{i}" for i in r["inputs"] or ()],
             outputs=[f"n{i}" for i in r["outputs"] or ()],
-            callsite=self.sites.get(r["site"]), thread=self.threads.get(r["thread"], str(r["thread"])),
-            start_ns=r["start_ns"] or 0, duration_ns=r["duration_ns"] or 0,
-            params=r["params"] or {}, facts=facts,
+            callsite=self.sites.get(r["site"]),
+            thread=self.threads.get(r["thread"], str(r["thread"])),
+            start_ns=r["start_ns"] or 0,
+            duration_ns=r["duration_ns"] or 0,
+            params=r["params"] or {},
+            facts=facts,
         )
         self._derive(op)
         return op
@@ -127,7 +176,9 @@ class Builder:
         if "rows_dropped" in facts:
             op.rows_dropped = facts["rows_dropped"]
         elif (
-            op.op in ROW_FILTERS and op.rows_in is not None and op.rows_out is not None
+            op.op in ROW_FILTERS
+            and op.rows_in is not None
+            and op.rows_out is not None
             and op.rows_out <= op.rows_in
         ):
             op.rows_dropped = op.rows_in - op.rows_out
@@ -135,7 +186,9 @@ class Builder:
         if first_in and first_out and first_in.kind == first_out.kind == "DataFrame":
             self._columns(op, first_in, first_out)
         elif (
-            first_in and first_out and first_in.kind == first_out.kind == "Series"
+            first_in
+            and first_out
+            and first_in.kind == first_out.kind == "Series"
             and op.op in SERIES_CASTS
         ):
             old, new = (first_in.dtypes or [None])[0], (first_out.dtypes or [None])[0]
@@ -170,13 +223,20 @@ class Builder:
     def finish(self, damage: Any = None) -> Lineage:
         h, t = self.header, self.trailer
         run = Run(
-            id=h.get("run_id"), script=h.get("script"), argv=list(h.get("argv") or []),
-            cwd=h.get("cwd"), python=h.get("python"), backend=h.get("backend"),
-            tracer_version=h.get("tracer_version"), started=h.get("started"),
+            id=h.get("run_id"),
+            script=h.get("script"),
+            argv=list(h.get("argv") or []),
+            cwd=h.get("cwd"),
+            python=h.get("python"),
+            backend=h.get("backend"),
+            tracer_version=h.get("tracer_version"),
+            started=h.get("started"),
             ended=t.get("ended") if t else None,
             status=(t.get("status") or "ok") if t else "unfinished",
             exit_code=t.get("exit_code") if t else None,
-            error=t.get("error") if t else None, header=h, trailer=t,
+            error=t.get("error") if t else None,
+            header=h,
+            trailer=t,
         )
         ops = sorted(self.ops.values(), key=lambda o: o.seq)
         for op in ops:
