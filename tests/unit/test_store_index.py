@@ -128,6 +128,24 @@ def test_extract_guesses_inputs_when_the_written_object_is_unknown(tmp_path):
     assert facts.status == "unfinished"
 
 
+def test_extract_reads_interned_strings(tmp_path):
+    w = LogWriter(tmp_path / "s.tlog")
+    w.record([Kind.HEADER, {"run_id": "r", "started": "2030-01-01T00:00:00Z"}])
+    for i, text in enumerate(["/src/job.py", "main", "read_csv", "to_csv"], 1):
+        w.record([Kind.STRING, i, text])
+    w.record([Kind.CALLSITE, 1, 1, 7, 2, "df = pd.read_csv(p)"])
+    w.record([Kind.NODE, 1, "DataFrame", "pandas.DataFrame", [1, 1], None, b"\x01" * 16, 1, 1, 1])
+    w.record([Kind.OP, 1, 3, 3, None, [], [1], 1, 0, 0, 1, {}, {}])
+    w.record([Kind.FILE, 1, "/d/a.csv", "read", "csv", 1, "ha", 1, 1])
+    w.record([Kind.OP, 2, 4, 4, None, [1], [], 1, 0, 0, 1, {}, {}])
+    w.record([Kind.FILE, 2, "/d/b.csv", "write", "csv", 1, "hb", 1, 1])
+    w.close()
+    facts = extract(str(tmp_path / "s.tlog"))
+    read, write = facts.files
+    assert (read.op_name, read.site) == ("read_csv", "job.py:7 main()")
+    assert write.steps == ["read_csv", "to_csv"] and write.inputs == [0]
+
+
 # -- sync and the index as a cache ----------------------------------------------------------------
 
 def test_sync_indexes_new_logs_reindexes_changed_ones_and_drops_deleted_ones(home):

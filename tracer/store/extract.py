@@ -91,6 +91,14 @@ def extract(path: str) -> RunFacts:
     origins: dict[int, int | None] = {}
     sites: dict[int, str] = {}
     raw_files: list[dict[str, Any]] = []
+    strings: dict[int, str] = {}
+
+    def s(value: Any) -> Any:
+        """A string field: inline, or the id of an earlier STRING record (format 1.0)."""
+        if type(value) is int:
+            return strings.get(value, f"<string {value}>")
+        return value
+
     partial = errors = 0
     trailer: dict[str, Any] | None = None
     with LogReader(path) as reader:
@@ -101,7 +109,7 @@ def extract(path: str) -> RunFacts:
                 if type(seq) is not int:
                     continue
                 inputs = tuple(i for i in (r["inputs"] or ()) if type(i) is int)
-                ops[seq] = _Op(str(r["op"]), r["parent"], inputs, r["site"])
+                ops[seq] = _Op(str(s(r["op"])), r["parent"], inputs, r["site"])
                 facts = r["facts"] if isinstance(r["facts"], dict) else {}
                 if facts.get("partial") or facts.get("lost"):
                     partial += 1
@@ -109,9 +117,13 @@ def extract(path: str) -> RunFacts:
                 if type(r["id"]) is int:
                     origins[r["id"]] = r["origin"] if type(r["origin"]) is int else None
             elif kind == Kind.CALLSITE:
-                fn = r["function"] or "?"
-                sites[r["id"]] = f"{os.path.basename(str(r['file']))}:{r['line']} {fn}()"
+                fn = s(r["function"]) or "?"
+                sites[r["id"]] = f"{os.path.basename(str(s(r['file'])))}:{r['line']} {fn}()"
+            elif kind == Kind.STRING:
+                if type(r["id"]) is int and isinstance(r["text"], str):
+                    strings[r["id"]] = r["text"]
             elif kind == Kind.FILE:
+                r = {**r, "path": s(r["path"]), "mode": s(r["mode"]), "format": s(r["format"])}
                 if isinstance(r["path"], str) and type(r["op"]) is int:
                     raw_files.append(r)
             elif kind == Kind.ERROR:
