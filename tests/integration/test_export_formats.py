@@ -38,15 +38,28 @@ def tracer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def traced_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The housing demo traced once per test session, shared by the viewer and export tests
+    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
+    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
+    log = cwd / ".tracer" / "runs" / "demo.tlog"
+    if not log.exists():
+        shutil.copytree(
+            ROOT / "examples",
+            cwd / "examples",
+            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+            dirs_exist_ok=True,
+        )
+        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
+        assert result.returncode == 0, result.stderr
+    return cwd
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = tmp_path_factory.mktemp("formats")
-    shutil.copytree(
-        ROOT / "examples",
-        cwd / "examples",
-        ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
-    )
-    assert run_traced(["examples/housing_pipeline.py"], cwd, log="demo.tlog").returncode == 0
+    demo = traced_demo(tmp_path_factory) / ".tracer" / "runs" / "demo.tlog"
+    (cwd / "demo.tlog").symlink_to(demo)
     (cwd / "nasty.py").write_text(NASTY)
     assert run_traced(["nasty.py"], cwd, log="nasty.tlog").returncode == 0
     return cwd

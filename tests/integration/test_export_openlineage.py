@@ -24,6 +24,7 @@ jsonschema = pytest.importorskip("jsonschema")
 referencing = pytest.importorskip("referencing")
 
 SPEC = ROOT / "tests" / "data" / "openlineage"
+DEMO_LOG = ".tracer/runs/demo.tlog"
 
 SHOP = """\
 import pandas as pd
@@ -88,6 +89,23 @@ class Validator:
         assert not errs, "\n".join(errs)
 
 
+def traced_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The housing demo traced once per test session, shared by the viewer and export tests
+    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
+    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
+    log = cwd / ".tracer" / "runs" / "demo.tlog"
+    if not log.exists():
+        shutil.copytree(
+            ROOT / "examples",
+            cwd / "examples",
+            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+            dirs_exist_ok=True,
+        )
+        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
+        assert result.returncode == 0, result.stderr
+    return cwd
+
+
 @pytest.fixture(scope="module")
 def validator() -> Validator:
     return Validator()
@@ -95,15 +113,7 @@ def validator() -> Validator:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cwd = tmp_path_factory.mktemp("ol-demo")
-    shutil.copytree(
-        ROOT / "examples",
-        cwd / "examples",
-        ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
-    )
-    result = run_traced(["examples/housing_pipeline.py"], cwd, log="demo.tlog")
-    assert result.returncode == 0, result.stderr
-    return cwd
+    return traced_demo(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +155,7 @@ def indirect(lineage: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 def test_demo_events_validate(demo: Path, validator: Validator):
     # GIVEN the traced demo WHEN exported as OpenLineage THEN START then COMPLETE, both valid
-    events = export(demo, "demo.tlog")
+    events = export(demo, DEMO_LOG)
     assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
     for e in events:
         validator.check(e)
@@ -167,7 +177,7 @@ def test_demo_events_validate(demo: Path, validator: Validator):
 
 
 def test_demo_dataset_facets(demo: Path):
-    _, complete = export(demo, "demo.tlog")
+    _, complete = export(demo, DEMO_LOG)
     raw = dataset(complete, "inputs", "housing.csv")
     assert raw["facets"]["version"]["datasetVersion"].startswith("xxh3_128:")
     names = [f["name"] for f in raw["facets"]["schema"]["fields"]]
@@ -186,7 +196,7 @@ def test_demo_dataset_facets(demo: Path):
 
 
 def test_demo_column_lineage_is_transitive(demo: Path):
-    _, complete = export(demo, "demo.tlog")
+    _, complete = export(demo, DEMO_LOG)
     features = dataset(complete, "outputs", "02_features.csv")["facets"]["columnLineage"]
     # a copied column, through dropna, query, a mask filter and four assigns
     assert fields(features, "longitude") == {("housing.csv", "longitude", "IDENTITY")}
@@ -237,7 +247,7 @@ def test_a_script_that_raises_gives_fail(shop: Path, validator: Validator):
 
 
 def test_a_killed_run_gives_fail(demo: Path, tmp_path: Path, validator: Validator):
-    data = (demo / "demo.tlog").read_bytes()
+    data = (demo / DEMO_LOG).read_bytes()
     (tmp_path / "torn.tlog").write_bytes(data[: len(data) // 2])
     p = tracer("export", "torn.tlog", "--to", "openlineage", cwd=tmp_path)
     assert p.returncode == 0 and p.stderr.startswith("tracer: warning:")
@@ -248,7 +258,7 @@ def test_a_killed_run_gives_fail(demo: Path, tmp_path: Path, validator: Validato
 
 
 def test_export_is_deterministic(demo: Path):
-    assert export(demo, "demo.tlog") == export(demo, "demo.tlog")
+    assert export(demo, DEMO_LOG) == export(demo, DEMO_LOG)
 
 
 # -- sending -----------------------------------------------------------------------------------
@@ -294,7 +304,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def test_url_sends_start_and_complete(demo: Path, receiver: Receiver, validator: Validator):
-    p = tracer("export", "demo.tlog", "--to", "openlineage", "--url", receiver.url, cwd=demo)
+    p = tracer("export", DEMO_LOG, "--to", "openlineage", "--url", receiver.url, cwd=demo)
     assert p.returncode == 0, p.stderr
     assert p.stdout == ""
     assert p.stderr.strip() == (
@@ -304,7 +314,7 @@ def test_url_sends_start_and_complete(demo: Path, receiver: Receiver, validator:
     assert [e["eventType"] for _, e in receiver.received] == ["START", "COMPLETE"]
     for _, e in receiver.received:
         validator.check(e)
-    assert receiver.received[1][1] == export(demo, "demo.tlog")[1]
+    assert receiver.received[1][1] == export(demo, DEMO_LOG)[1]
 
 
 def test_url_sends_fail_for_a_script_that_raised(shop: Path, receiver: Receiver):
@@ -322,7 +332,7 @@ def test_url_unreachable_is_one_line(demo: Path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     p = tracer(
-        "export", "demo.tlog", "--to", "openlineage", "--url", f"http://127.0.0.1:{port}", cwd=demo
+        "export", DEMO_LOG, "--to", "openlineage", "--url", f"http://127.0.0.1:{port}", cwd=demo
     )
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
@@ -330,5 +340,5 @@ def test_url_unreachable_is_one_line(demo: Path):
 
 
 def test_url_only_with_openlineage(demo: Path):
-    p = tracer("export", "demo.tlog", "--to", "dot", "--url", "http://127.0.0.1:9", cwd=demo)
+    p = tracer("export", DEMO_LOG, "--to", "dot", "--url", "http://127.0.0.1:9", cwd=demo)
     assert p.returncode == 2 and "--url sends OpenLineage events" in p.stderr

@@ -73,17 +73,26 @@ def tracer(
     )
 
 
+def traced_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The housing demo traced once per test session, shared by the viewer and export tests
+    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
+    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
+    log = cwd / ".tracer" / "runs" / "demo.tlog"
+    if not log.exists():
+        shutil.copytree(
+            ROOT / "examples",
+            cwd / "examples",
+            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+            dirs_exist_ok=True,
+        )
+        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
+        assert result.returncode == 0, result.stderr
+    return cwd
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cwd = tmp_path_factory.mktemp("demo")
-    shutil.copytree(
-        ROOT / "examples",
-        cwd / "examples",
-        ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
-    )
-    result = run_traced(["examples/housing_pipeline.py"], cwd, log=".tracer/runs/demo.tlog")
-    assert result.returncode == 0, result.stderr
-    return cwd
+    return traced_demo(tmp_path_factory)
 
 
 def assert_one_line_error(p: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -16,6 +16,7 @@ import io
 import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -112,17 +113,26 @@ def check_gold(name: str, actual: str) -> None:
         pytest.fail(f"{name} differs from the gold file (TRACER_UPDATE_GOLD=1 to accept):\n{diff}")
 
 
+def traced_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The housing demo traced once per test session, shared by the viewer and export tests
+    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
+    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
+    log = cwd / ".tracer" / "runs" / "demo.tlog"
+    if not log.exists():
+        shutil.copytree(
+            ROOT / "examples",
+            cwd / "examples",
+            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+            dirs_exist_ok=True,
+        )
+        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
+        assert result.returncode == 0, result.stderr
+    return cwd
+
+
 @pytest.fixture(scope="module")
 def housing(tmp_path_factory: pytest.TempPathFactory):
-    cwd = tmp_path_factory.mktemp("housing")
-    shutil.copytree(
-        ROOT / "examples",
-        cwd / "examples",
-        ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
-    )
-    result = run_traced(["examples/housing_pipeline.py"], cwd)
-    assert result.returncode == 0, result.stderr
-    return load(result.log)
+    return load(traced_demo(tmp_path_factory) / ".tracer" / "runs" / "demo.tlog")
 
 
 @pytest.fixture(scope="module")

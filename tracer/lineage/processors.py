@@ -393,13 +393,27 @@ def _columns_of(node: Node | None) -> list[str]:
     return [""]
 
 
+_AS_CACHE: dict[tuple[frozenset[Origin], str], frozenset[Origin]] = {}
+
+
 def _as(origins: Iterable[Origin], how: str) -> frozenset[Origin]:
-    """Compose a step of kind `how` after `origins` (the stronger kind wins)."""
-    out = set()
-    for o in origins:
-        k = o.how if _STRENGTH.get(o.how, 0) >= _STRENGTH[how] else how
-        out.add(Origin(o.source, o.field, k))
-    return frozenset(out)
+    """Compose a step of kind `how` after `origins` (the stronger kind wins). Long pipelines
+    pass the same sets along again and again: results are shared, not rebuilt."""
+    fs = origins if isinstance(origins, frozenset) else frozenset(origins)
+    if how == IDENTITY:
+        return fs
+    key = (fs, how)
+    hit = _AS_CACHE.get(key)
+    if hit is not None:
+        return hit
+    strength = _STRENGTH[how]
+    out = frozenset(
+        o if _STRENGTH.get(o.how, 0) >= strength else Origin(o.source, o.field, how) for o in fs
+    )
+    if len(_AS_CACHE) > 100_000:
+        _AS_CACHE.clear()
+    _AS_CACHE[key] = out
+    return out
 
 
 def _indirect(origins: Iterable[Origin], how: str) -> frozenset[Origin]:

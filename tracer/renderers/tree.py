@@ -239,7 +239,7 @@ class _Base:
         n_all = len(lin.ops)
         ops = tx.plural(n_top, "op")
         if n_all > n_top:
-            ops += f" (+{n_all - n_top} nested)"
+            ops += f" (+{tx.num(n_all - n_top)} nested)"
         bits.append((ops, ""))
         if what:
             bits.append((what, ""))
@@ -285,10 +285,16 @@ class _Base:
 
 
 class LineageTree(_Base):
-    """The whole run as a tree of lanes (see the module docstring)."""
+    """The whole run as a tree of lanes (see the module docstring). Branches nest at most
+    `MAX_DEPTH` deep; a deeper one is drawn as a lane of its own at the end, marked with the
+    op it forks from."""
+
+    MAX_DEPTH = 12
 
     def render(self) -> RenderableType:
         flow = self.flow
+        self._sizes: dict[int | str, int] = {}
+        self._deferred: list[int] = []
         root = Tree(Text(""), guide_style=GUIDE_STYLE, hide_root=True)
         for key in flow.sources:
             if key.startswith("new:"):
@@ -297,10 +303,21 @@ class LineageTree(_Base):
                     op = self.lineage.op(seq)
                     node = root.add(self.op_label(op))
                     self.add_nested(node, op)
-                    self._owner(node, seq)
+                    self._owner(node, seq, 1)
                 continue
             node = root.add(self.source_label(key))
-            self._owner(node, key)
+            self._owner(node, key, 1)
+        while self._deferred:  # branches that would have nested too deep
+            seq = self._deferred.pop(0)
+            op = self.lineage.op(seq)
+            node = root.add(self.op_label(op, marker=BRANCH))
+            home = self.flow.home.get(seq)
+            if isinstance(home, int):
+                node.add(Text(f"\u2190 continues from {self.lineage.op(home).op} #{home}",
+                              style="bright_black"))
+                self.referenced.add(home)
+            self.add_nested(node, op)
+            self._owner(node, seq, 1)
         items: list[RenderableType] = [self.header()]
         warn = self.warning()
         if warn is not None:
@@ -317,22 +334,22 @@ class LineageTree(_Base):
             return None
         if len(kids) == 1:
             return kids[0]
-        memo: dict[int | str, int] = {}
+        memo = self._sizes
         sizes = {k: self.flow.subtree_size(k, memo) for k in kids}
         best = max(kids, key=lambda k: (sizes[k], -k))
         return best if sizes[best] > 1 else None
 
-    def _owner(self, node: Tree, key: int | str) -> None:
+    def _owner(self, node: Tree, key: int | str, depth: int) -> None:
         """`node` owns the lane that starts after `key` (a source or a branch's first op)."""
         main = self._main(key)
         for k in self.flow.kids.get(key, []):
             if k != main:
-                self._branch(node, k)
+                self._branch(node, k, depth + 1)
         self.add_references(node, key)
         if main is not None:
-            self._lane(node, main)
+            self._lane(node, main, depth)
 
-    def _lane(self, container: Tree, seq: int | None) -> None:
+    def _lane(self, container: Tree, seq: int | None, depth: int) -> None:
         while seq is not None:
             op = self.lineage.op(seq)
             node = container.add(self.op_label(op))
@@ -340,15 +357,21 @@ class LineageTree(_Base):
             main = self._main(seq)
             for k in self.flow.kids.get(seq, []):
                 if k != main:
-                    self._branch(node, k)
+                    self._branch(node, k, depth + 1)
             self.add_references(node, seq)
             seq = main
 
-    def _branch(self, container: Tree, seq: int) -> None:
+    def _branch(self, container: Tree, seq: int, depth: int) -> None:
+        if depth > self.MAX_DEPTH:
+            self._deferred.append(seq)
+            container.add(Text(f"{REFERENCE}{self.lineage.op(seq).op} #{seq}  continues below",
+                               style="bright_black"))
+            self.referenced.add(seq)
+            return
         op = self.lineage.op(seq)
         node = container.add(self.op_label(op, marker=BRANCH))
         self.add_nested(node, op)
-        self._owner(node, seq)
+        self._owner(node, seq, depth)
 
 
 class GroupedTree(_Base):
