@@ -15,7 +15,10 @@ DATAFRAME, SERIES, NDARRAY, MODEL, OBJECT = "DataFrame", "Series", "ndarray", "m
 _kinds: dict[type, str | None] = {}
 
 # pandas objects that are not data themselves but carry lineage (df.groupby(...), df.rolling).
-_PANDAS_OBJECT_MODULES = ("pandas.core.groupby", "pandas.core.window", "pandas.core.resample")
+# (pandas gives the public ones __module__ = "pandas.api.typing")
+_PANDAS_OBJECT_MODULES = (
+    "pandas.core.groupby", "pandas.core.window", "pandas.core.resample", "pandas.api.typing"
+)
 
 
 def kind_of(obj: object) -> str | None:

@@ -4,6 +4,8 @@ labels (and when they are withheld), dtype changes, scikit-learn pipelines as si
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 from support import SCRIPTS, backends, export_json, node, ops_named, run_traced
@@ -114,3 +116,30 @@ def test_no_data_values_reach_the_log(tmp_path):
     for value in (b"zebulon-sv", b"bob-sv", b"ann-sv", b"cy-sv", b"4711", b"8123", b"9377"):
         assert value not in raw, value
     assert (r.log.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_pipeline_unlike_the_demo(tmp_path):
+    shutil.copy(SCRIPTS / "orders_pipeline.py", tmp_path)
+    plain = subprocess.run([sys.executable, "orders_pipeline.py"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    for f in ("orders.json", "summary.json", "preds.npz"):
+        (tmp_path / f).unlink()
+    r = run_traced(["orders_pipeline.py"], tmp_path)
+    assert r.returncode == plain.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout
+    doc = export_json(r.log)
+    # groupby objects are nodes, so an aggregation links back to the frame
+    (agg,) = ops_named(doc, "groupby.agg")
+    producer = next(op for op in doc["ops"] if agg["inputs"][0] in op["outputs"])
+    assert producer["op"] == "groupby" and producer["params"]["by"] == "['region', 'channel']"
+    (merge,) = ops_named(doc, "merge")
+    assert len(merge["inputs"]) == 2 and merge["cols_added"] == ["region", "age"]
+    (split,) = ops_named(doc, "train_test_split")
+    assert len(split["outputs"]) == 4 and split["rows_dropped"] is None
+    (cv,) = ops_named(doc, "cross_val_score")
+    assert split["outputs"][0] in cv["inputs"]
+    (z,) = [op for op in ops_named(doc, "filter") if op["filter_columns"] == ["z"]]
+    assert z["rows_dropped"] == z["rows_in"] - z["rows_out"] > 0
+    assert sorted((f["relpath"], f["mode"]) for f in doc["files"]) == [
+        ("orders.json", "read"), ("orders.json", "write"), ("preds.npz", "write")
+    ]

@@ -32,7 +32,6 @@ ROW_FILTERS = {
     "truncate",
     "between_time",
     "at_time",
-    "train_test_split",
 }
 # Series ops whose change of dtype is news (a comparison always makes bools: not news).
 SERIES_CASTS = {
