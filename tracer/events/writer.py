@@ -52,10 +52,12 @@ class RecordError(TypeError):
 class LogWriter:
     """Write one tracer log. Thread-safe; `record()` and `flush()` are no-ops after a fork."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, exclusive: bool = False) -> None:
+        """`exclusive`: fail with FileExistsError rather than replace an existing file."""
         self.path: str = os.path.abspath(os.fsdecode(os.fspath(path)))
         _make_private_dirs(os.path.dirname(self.path))
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+        fd = os.open(self.path, flags, 0o600)
         try:
             # O_CREAT leaves the mode of an existing file alone: make an old log private too
             # (but never chmod a device such as /dev/null).

@@ -50,6 +50,7 @@ SERIES_CASTS = {
     "round",
     "transform",
 }
+DATA = ("DataFrame", "Series", "ndarray")  # kinds whose shape counts rows (not a model's)
 COLUMN_RENAMERS = {"rename", "set_columns", "set_axis", "add_prefix", "add_suffix"}
 
 
@@ -167,8 +168,8 @@ class Builder:
         outs = [self.nodes.get(i) for i in op.outputs]
         op.shape_in = [n.shape if n else None for n in ins]
         op.shape_out = [n.shape if n else None for n in outs]
-        first_in = next((n for n in ins if n is not None and n.shape), None)
-        first_out = next((n for n in outs if n is not None and n.shape), None)
+        first_in = next((n for n in ins if n is not None and n.shape and n.kind in DATA), None)
+        first_out = next((n for n in outs if n is not None and n.shape and n.kind in DATA), None)
         op.rows_in = first_in.rows if first_in else None
         op.rows_out = first_out.rows if first_out else None
         facts = op.facts
