@@ -81,8 +81,11 @@ class Tracer:
         script: str | None = None,
         argv: Sequence[str] | None = None,
         home: str | None = None,
+        parent_run_id: str | None = None,
+        parent_log: str | None = None,
     ) -> None:
         self.script = script if script is not None else (sys.argv[0] if sys.argv else None)
+        self._default_log = not log
         self.log_path = os.path.abspath(os.fspath(log)) if log else default_log_path(self.script, home)
         self.backend_request = backend
         self.include = tuple(include)
@@ -91,6 +94,9 @@ class Tracer:
         self.values = values
         self.argv = list(argv) if argv is not None else list(sys.argv)
         self.run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + os.urandom(4).hex()
+        # Set for a child process's run (tracer.children): the run and log that started it.
+        self.parent_run_id = parent_run_id
+        self.parent_log = parent_log
         self.running = False
         self.detached = False
         self.backend: Any = None
@@ -116,7 +122,7 @@ class Tracer:
         try:
             choice = choose_backend(self.backend_request)
             self.backend_name, self.backend_reasons = choice.name, choice.reasons
-            self.writer = LogWriter(self.log_path)
+            self.writer = self._open_log(LogWriter)
             self._started = time.time()
             self.writer.record([Kind.HEADER, self._header()])
             self.writer.flush()
@@ -133,6 +139,11 @@ class Tracer:
             self.backend = make_backend(choice.name, self.catalog, self.dispatcher, self.is_user)
             self.backend.start()
             self.running = True
+            # Forked children and SIGTERM: see tracer/children.py and tracer/faults.py.
+            from tracer import children, faults
+
+            children.on_start(self)
+            faults.on_start(self)
         except BaseException:
             with _active_lock:
                 _active = None
@@ -176,6 +187,23 @@ class Tracer:
             with _active_lock:
                 if _active is self:
                     _active = None
+            from tracer import children, faults
+
+            faults.on_stop(self)
+            children.on_stop(self)
+
+    def _open_log(self, writer: Any) -> Any:
+        """Open the log; a default name is claimed exclusively, so two runs started in the
+        same millisecond (make -j, a CI matrix) each get their own."""
+        if not self._default_log:
+            return writer(self.log_path)
+        for n in range(2, 1000):
+            try:
+                return writer(self.log_path, exclusive=True)
+            except FileExistsError:
+                stem = self.log_path[: -len(".tlog")].rsplit("~", 1)[0]
+                self.log_path = f"{stem}~{n}.tlog"
+        return writer(self.log_path)
 
     def _give_up(self) -> None:
         """Too many internal errors: stop observing, keep the log (the dispatcher said so)."""
@@ -200,6 +228,8 @@ class Tracer:
             "pid": os.getpid(),
             "options": {"rows_full": self.rows_full, "values": self.values,
                         "include": list(self.include), "exclude": list(self.exclude)},
+            **({"parent_run_id": self.parent_run_id, "parent_log": self.parent_log}
+               if self.parent_run_id is not None else {}),
         }
 
     def __enter__(self) -> Tracer:

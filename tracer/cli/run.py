@@ -59,6 +59,9 @@ class RunCommand:
                        help="count these files / directories as user code")
         p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
                        help="never count these files / directories as user code")
+        p.add_argument("--no-children", action="store_true",
+                       help="do not trace child processes (multiprocessing, joblib, "
+                            "subprocess python)")
 
     def run(self, args: Any) -> Any:
         from tracer.runner import ScriptRunner
@@ -82,6 +85,10 @@ class RunCommand:
             script=name, argv=sys.argv, home=args.home,
         )
         tracer.start()
+        if not args.no_children:
+            from tracer import children
+
+            children.enable(tracer)
         outcome = None
         try:
             outcome = runner.run()

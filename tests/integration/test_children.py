@@ -1,0 +1,179 @@
+"""Child processes of a traced run are traced, each into its own log tagged with the parent run.
+
+One program starts children in every way the tracer follows — a multiprocessing Pool under
+'fork' and under 'spawn', a ProcessPoolExecutor, joblib.Parallel with its loky and its
+multiprocessing backends, and `subprocess.run([sys.executable, ...])` — and each child does one
+`dropna` on a frame whose only column names the way it was started. Run plainly and under
+tracer on every backend, it must print the same; every child's ops must be in a child log whose
+header names the parent run; `--no-children` must leave no child log. Two workers, tiny data.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import textwrap
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from support import backends, run_plain, run_traced
+
+import tracer
+from tracer import children
+from tracer.events.reader import LogReader
+
+PROGRAM = textwrap.dedent(
+    '''
+    """Start children every way tracer follows; each child does one dropna on a tagged frame."""
+    import multiprocessing as mp
+    import subprocess
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    # What a child interpreter prints: its sys.path must be what python alone gives it.
+    CHILD = (
+        "import sys, pandas as pd; print(sys.path); "
+        "df = pd.DataFrame({sys.argv[1]: [1.0, None, 3.0]}); print(len(df.dropna()))"
+    )
+    TASKS = {"pool_fork": 3, "pool_spawn": 2, "executor": 3, "loky": 3, "joblib_mp": 2}
+
+
+    def work(tag, n):
+        df = pd.DataFrame({tag: [float(i) for i in range(n)] + [None]})
+        return len(df.dropna())
+
+
+    def run(kind):
+        args = [(kind, n) for n in range(2, 2 + TASKS.get(kind, 0))]
+        if kind in ("pool_fork", "pool_spawn"):
+            with mp.get_context(kind[5:]).Pool(2) as pool:
+                return pool.starmap(work, args)
+        if kind == "executor":
+            with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as ex:
+                return list(ex.map(work, *zip(*args)))
+        if kind in ("loky", "joblib_mp"):
+            backend = "loky" if kind == "loky" else "multiprocessing"
+            return Parallel(n_jobs=2, backend=backend)(delayed(work)(*a) for a in args)
+        if kind == "subprocess":
+            return subprocess.run([sys.executable, "-c", CHILD, kind], check=True).returncode
+        raise SystemExit(f"unknown kind {kind}")
+
+
+    if __name__ == "__main__":
+        print("parent", work("parent", 2))
+        for kind in sys.argv[1:]:
+            print(kind, run(kind), flush=True)
+    '''
+)
+ALL = ["pool_fork", "pool_spawn", "executor", "loky", "joblib_mp", "subprocess"]
+TASKS = {"pool_fork": 3, "pool_spawn": 2, "executor": 3, "loky": 3, "joblib_mp": 2, "subprocess": 1}
+
+
+SUBSET = ["pool_fork", "subprocess"]  # one forked child, one fresh interpreter
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every run this file looks at, started three at a time (they mostly wait on children)."""
+    root = tmp_path_factory.mktemp("children")
+    (root / "kids.py").write_text(PROGRAM, encoding="utf-8")
+
+    def again():  # two runs, one after the other, with the same log path
+        first = run_traced(["kids.py", "pool_fork"], root, log="again.tlog")
+        return (
+            first,
+            set(children.child_logs(first.log)),
+            run_traced(["kids.py", "subprocess"], root, log="again.tlog"),
+        )
+
+    jobs = {
+        "plain": lambda: run_plain(["kids.py", *ALL], root),
+        "plain-subset": lambda: run_plain(["kids.py", *SUBSET], root),
+        "no-children": lambda: run_traced(
+            ["kids.py", *SUBSET], root, log="alone.tlog", options=["--no-children"]
+        ),
+        "again": again,
+        **{
+            b: functools.partial(run_traced, ["kids.py", *ALL], root, b, f"run-{b}.tlog")
+            for b in backends()
+        },
+    }
+    with ThreadPoolExecutor(3) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        done = {name: f.result() for name, f in futures.items()}
+    assert done["plain"].returncode == 0, done["plain"].stderr
+    return done
+
+
+def without_tracer_lines(stderr: str) -> str:
+    return "".join(line for line in stderr.splitlines(True) if not line.startswith("tracer:"))
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_every_kind_of_child_writes_a_log_tagged_with_the_parent_run(runs, backend):
+    # GIVEN a program that starts children in six ways
+    plain = runs["plain"]
+    # WHEN it runs under tracer
+    r = runs[backend]
+    # THEN it behaves as under python
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout
+    assert without_tracer_lines(r.stderr) == plain.stderr
+    # AND the parent's log holds the parent's op only
+    parent = tracer.load(r.log)
+    assert [op.op for op in parent.ops if op.op == "dropna"] == ["dropna"]
+    assert "parent_run_id" not in parent.run.header
+    # AND each child's ops are in a finished child log tagged with the parent run
+    logs = children.child_logs(r.log)
+    assert logs and all(os.path.dirname(p) == children.children_dir(r.log) for p in logs)
+    dropnas: Counter[str] = Counter()
+    for path in logs:
+        child = tracer.load(path)
+        header = child.run.header
+        assert header["parent_run_id"] == parent.run.id
+        assert header["parent_log"] == str(r.log)
+        assert header["pid"] != parent.run.header["pid"]
+        assert header["backend"] == backend
+        assert child.damage is None
+        # a pool worker ends by its finalizers, or by Pool.terminate()'s SIGTERM
+        assert child.run.status in ("ok", "terminated"), (path, child.run.status)
+        for op in child.ops:
+            if op.op == "dropna":
+                (tag,) = child.nodes[op.inputs[0]].columns
+                dropnas[tag] += 1
+    assert dropnas == TASKS
+
+
+def test_no_children_opts_out(runs):
+    # GIVEN the same program, one kind of child of each mechanism (fork, fresh interpreter)
+    expected = runs["plain-subset"]
+    # WHEN it runs with --no-children
+    r = runs["no-children"]
+    # THEN it behaves as under python, and no child wrote a log
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == expected.stdout
+    assert children.child_logs(r.log) == []
+    assert not os.path.exists(children.children_dir(r.log))
+    # AND the parent's log is whole: its one op, a trailer
+    parent = tracer.load(r.log)
+    assert [op.op for op in parent.ops if op.op == "dropna"] == ["dropna"]
+    assert parent.run.status == "ok"
+
+
+def test_a_new_run_at_the_same_path_replaces_the_old_childrens_logs(runs):
+    # GIVEN a run that left child logs
+    first, old, second = runs["again"]
+    assert first.returncode == 0, first.stderr
+    assert old
+    # WHEN another run writes its log at the same path
+    assert second.returncode == 0, second.stderr
+    # THEN only the new run's children are there
+    new = children.child_logs(second.log)
+    assert len(new) == 1 and not old & set(new)
+    assert sorted(os.listdir(children.children_dir(second.log))) == [os.path.basename(new[0])]
+    with LogReader(new[0]) as reader:
+        assert reader.header["argv"][0] == "-c"
