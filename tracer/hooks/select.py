@@ -1,8 +1,12 @@
 """Choose the hook backend, in one place, and say why.
 
 Order: an explicit request (argument or `TRACER_BACKEND`), then sys.monitoring where the
-interpreter has it (3.12+: local events, nearly free outside watched calls), then
-sys.setprofile. `tracer debug` prints the choice and the reasons.
+interpreter has it (3.12+: local events, nearly free outside watched calls), then the C profile
+filter (`ctrace`, the optional extension `tracer.hooks._ctracer`, built for Python < 3.12 only),
+then the pure-Python sys.setprofile function. `tracer debug` prints the choice and the reasons.
+
+`TRACER_BACKEND` (read here): `sysmon`, `ctrace` or `setprofile` forces that backend when this
+interpreter can run it; otherwise the reason is given and the automatic order applies.
 """
 
 from __future__ import annotations
@@ -12,13 +16,33 @@ from dataclasses import dataclass, field
 
 from tracer import env
 
-BACKENDS = ("sysmon", "setprofile")
+BACKENDS = ("sysmon", "ctrace", "setprofile")
 
 
 @dataclass
 class Choice:
     name: str
     reasons: list[str] = field(default_factory=list)
+
+
+def ctrace_missing() -> str | None:
+    """Why the C extension cannot be used here, or None when it imports."""
+    try:
+        from tracer.hooks import ctrace
+    except ImportError as exc:
+        if env.HAS_SYSMON:
+            return (
+                f"the C profile filter is not built for Python {env.PYVERSION[0]}."
+                f"{env.PYVERSION[1]} (sys.monitoring does better)"
+            )
+        return f"the C profile filter tracer.hooks._ctracer is not built ({exc})"
+    built = getattr(ctrace._ctracer, "API_VERSION", None)
+    if built != ctrace.API_VERSION:
+        return (
+            f"the built C profile filter is stale (API {built}, expected "
+            f"{ctrace.API_VERSION}): reinstall tracer to rebuild it"
+        )
+    return None
 
 
 def choose_backend(requested: str | None = None) -> Choice:
@@ -30,15 +54,26 @@ def choose_backend(requested: str | None = None) -> Choice:
         if want not in BACKENDS:
             reasons.append(f"{source}={want!r} is not a backend ({', '.join(BACKENDS)}); ignored")
         elif want == "sysmon" and not env.HAS_SYSMON:
-            reasons.append(f"{source}=sysmon, but Python {env.PYVERSION[0]}.{env.PYVERSION[1]} "
-                           "has no sys.monitoring")
+            reasons.append(
+                f"{source}=sysmon, but Python {env.PYVERSION[0]}.{env.PYVERSION[1]} "
+                "has no sys.monitoring"
+            )
+        elif want == "ctrace" and (why := ctrace_missing()) is not None:
+            reasons.append(f"{source}=ctrace, but {why}")
         else:
             reasons.append(f"{source}={want}")
             return Choice(want, reasons)
     if env.HAS_SYSMON:
         reasons.append("sys.monitoring is available (Python 3.12+): local events on watched code")
         return Choice("sysmon", reasons)
-    reasons.append("no sys.monitoring before Python 3.12: using sys.setprofile")
+    why = ctrace_missing()
+    if why is None:
+        reasons.append("no sys.monitoring before Python 3.12: sys.setprofile with the C filter")
+        return Choice("ctrace", reasons)
+    reasons.append(
+        f"no sys.monitoring before Python 3.12, and {why}: "
+        "using sys.setprofile with a Python function"
+    )
     return Choice("setprofile", reasons)
 
 
@@ -47,6 +82,10 @@ def make_backend(name: str, catalog: object, dispatcher: object, is_user: object
         from tracer.hooks.sysmon import SysMonitorHook
 
         return SysMonitorHook(catalog, dispatcher, is_user)  # type: ignore[arg-type]
+    if name == "ctrace":
+        from tracer.hooks.ctrace import CProfileHook
+
+        return CProfileHook(catalog, dispatcher, is_user)  # type: ignore[arg-type]
     from tracer.hooks.setprofile import ProfileHook
 
     return ProfileHook(catalog, dispatcher, is_user)  # type: ignore[arg-type]
