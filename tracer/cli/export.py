@@ -114,20 +114,14 @@ class ExportCommand:
 
     @staticmethod
     def _render(fmt: str, lineage: Any, args: Any) -> str:
-        if fmt == "mermaid":
-            from tracer.renderers import mermaid
+        from tracer.renderers.base import exporter
 
-            return mermaid.render(lineage)
-        if fmt == "dot":
-            from tracer.renderers import dot
+        render = exporter(fmt)
+        if fmt in ("html", "svg"):
+            from tracer.renderers.recording import DEFAULT_WIDTH
 
-            return dot.render(lineage)
-        from tracer.renderers import recording
-
-        width = args.width or recording.DEFAULT_WIDTH
-        if fmt == "html":
-            return recording.to_html(lineage, width, args.group)
-        return recording.to_svg(lineage, width, args.group)
+            return render(lineage, args.width or DEFAULT_WIDTH, args.group)
+        return render(lineage)
 
     @staticmethod
     def _emit(path: str | None, write: Any) -> None:

@@ -493,8 +493,15 @@ class ColumnLineage:
             indirect |= _indirect(self._pick(main, cols), SORT)
         if name in JOINS and len(infos) >= 2:
             indirect |= self._join_deps(op, infos, inputs)
-        if op.op.startswith("groupby.") or name == "groupby":
+        if op.op == "groupby" or (not inputs and op.op.startswith("groupby.")):
             indirect |= self._group_deps(op, infos)
+        if op.op in ("groupby", "groupby.getitem") and infos:
+            # a GroupBy object: the frame's columns, waiting for an aggregation
+            keys = param_columns(op, "key") if op.op == "groupby.getitem" else []
+            cols = {c: main.columns[c] for c in keys if c in main.columns} or dict(main.columns)
+            for nid in op.outputs:
+                self.info[nid] = ColumnInfo(cols, frozenset(indirect))
+            return
         for nid in op.outputs:
             node = lin.nodes.get(nid)
             direct = self._direct(op, name, node, infos, inputs)

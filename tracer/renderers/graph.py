@@ -59,7 +59,7 @@ def diagram(lineage: Lineage, flow: Flow | None = None) -> Diagram:
             )
         else:
             d.boxes.append(
-                Box(box_id, "object", tx.source_label(key, lineage), "made outside the traced code")
+                Box(box_id, "object", tx.source_label(key, lineage), "origin not recorded")
             )
     outputs = 0
     for op in flow.top:

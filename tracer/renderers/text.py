@@ -382,6 +382,8 @@ def fact_parts(op: Op) -> list[Part]:
         out.append(Part("in place", "note"))
     if facts.get("repeats"):
         out.append(Part(f"{TIMES}{num(facts['repeats'])}", "note"))
+    if op.thread and op.thread != "MainThread":
+        out.append(Part(f"in {op.thread}", "note"))
     if op.partial:
         out.append(Part("partial", "note"))
     if facts.get("lost"):
@@ -419,7 +421,7 @@ def plain(parts: list[Part]) -> str:
 
 
 def source_label(key: str, lineage: Lineage) -> str:
-    """A source of the flow as text: a file's path, "LinearRegression (made outside)"."""
+    """A source of the flow as text: a file's path, "LinearRegression"."""
     kind, _, rest = key.partition(":")
     if kind == "file":
         return rel(rest, lineage)

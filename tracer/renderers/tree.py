@@ -277,7 +277,7 @@ class _Base:
             t.append(
                 what, style="bold blue" if node is not None and node.kind == "model" else "bold"
             )
-            t.append("  made outside the traced code", style="bright_black")
+            t.append("  origin not recorded", style="bright_black")
             return t
         t.append("new data", style="bold")
         t.append("  made in the script from values", style="bright_black")
@@ -313,8 +313,12 @@ class LineageTree(_Base):
             node = root.add(self.op_label(op, marker=BRANCH))
             home = self.flow.home.get(seq)
             if isinstance(home, int):
-                node.add(Text(f"\u2190 continues from {self.lineage.op(home).op} #{home}",
-                              style="bright_black"))
+                node.add(
+                    Text(
+                        f"\u2190 continues from {self.lineage.op(home).op} #{home}",
+                        style="bright_black",
+                    )
+                )
                 self.referenced.add(home)
             self.add_nested(node, op)
             self._owner(node, seq, 1)
@@ -364,8 +368,12 @@ class LineageTree(_Base):
     def _branch(self, container: Tree, seq: int, depth: int) -> None:
         if depth > self.MAX_DEPTH:
             self._deferred.append(seq)
-            container.add(Text(f"{REFERENCE}{self.lineage.op(seq).op} #{seq}  continues below",
-                               style="bright_black"))
+            container.add(
+                Text(
+                    f"{REFERENCE}{self.lineage.op(seq).op} #{seq}  continues below",
+                    style="bright_black",
+                )
+            )
             self.referenced.add(seq)
             return
         op = self.lineage.op(seq)
@@ -454,9 +462,7 @@ class ArtifactTree(_Base):
         if start is not None:
             start = self.flow.top_of.get(start, start)
         if start is None:
-            root.add(
-                Text("made outside the traced code: no recorded history", style="bright_black")
-            )
+            root.add(Text("its origin was not recorded", style="bright_black"))
             items.append(root)
             return Group(*items)
         if art.file is not None and art.file.mode == "read":
@@ -557,7 +563,7 @@ class ArtifactTree(_Base):
             if r.producer is None and r.node is not None:
                 label = Text("\u2190 ", style="bright_black")
                 label.append(tx.source_label(f"object:{r.node}", self.lineage), style="bold")
-                label.append("  made outside the traced code", style="bright_black")
+                label.append("  origin not recorded", style="bright_black")
                 node.add(label)
 
     def _sources_table(self, node_id: str | None) -> RenderableType:
@@ -580,7 +586,7 @@ class ArtifactTree(_Base):
             if f is not None:
                 head.append("  " + tx.file_details(f), style="bright_black")
             elif is_obj:
-                head.append("  made outside the traced code", style="bright_black")
+                head.append("  origin not recorded", style="bright_black")
             out.append(head)
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="bright_black", no_wrap=True)
