@@ -1002,11 +1002,32 @@ static PyTypeObject HookType = {
 
 /* -- module -------------------------------------------------------------------------------- */
 
+static int
+profile_noop(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    return 0;
+}
+
+static PyObject *
+install_noop(PyObject *module, PyObject *unused)
+{
+    PyEval_SetProfile(profile_noop, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"install_noop", install_noop, METH_NOARGS,
+     "Install a C profile function that does nothing on the calling thread (the floor of the "
+     "mechanism, for benchmarks); sys.setprofile(None) removes it."},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "tracer.hooks._ctracer",
     .m_doc = "The C profile filter of tracer's ctrace backend (see tracer/hooks/ctrace.py).",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC
@@ -1034,7 +1055,7 @@ PyInit__ctracer(void)
     }
     /* Bumped when the Python side (ctrace.py) must change with this file: a stale build of
      * an editable install is then refused instead of misbehaving. */
-    if (PyModule_AddIntConstant(m, "API_VERSION", 1) < 0) {
+    if (PyModule_AddIntConstant(m, "API_VERSION", 2) < 0) {
         Py_DECREF(m);
         return NULL;
     }

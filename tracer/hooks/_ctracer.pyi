@@ -31,3 +31,6 @@ class Hook:
     def owns(self, obj: object) -> bool: ...
 
 API_VERSION: int
+
+def install_noop() -> None:
+    """A C profile function that does nothing, on the calling thread (benchmarks only)."""

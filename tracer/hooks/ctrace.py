@@ -33,7 +33,7 @@ from tracer.hooks.dispatch import Dispatcher, Open, Pending, ThreadState
 from tracer.hooks.setprofile import _RETURN_OPS
 from tracer.types import CCall
 
-API_VERSION = 1  # must equal _ctracer.API_VERSION (a stale build is not used)
+API_VERSION = 2  # must equal _ctracer.API_VERSION (a stale build is not used)
 
 
 class CProfileHook:
