@@ -7,6 +7,8 @@ then the pure-Python sys.setprofile function. `tracer debug` prints the choice a
 
 `TRACER_BACKEND` (read here): `sysmon`, `ctrace` or `setprofile` forces that backend when this
 interpreter can run it; otherwise the reason is given and the automatic order applies.
+`TRACER_DISABLE_EXTENSION` (read here and by setup.py), set to anything but "" or "0": the C
+extension is neither built nor used, so the pure-Python fallback can be tested where it is built.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Choice:
 
 def ctrace_missing() -> str | None:
     """Why the C extension cannot be used here, or None when it imports."""
+    if os.environ.get("TRACER_DISABLE_EXTENSION", "") not in ("", "0"):
+        return "TRACER_DISABLE_EXTENSION is set"
     try:
         from tracer.hooks import ctrace
     except ImportError as exc:
