@@ -243,7 +243,7 @@ def test_replay_prints_every_op(demo: Path):
     lines = p.stdout.splitlines()
     assert lines[0].startswith("replay  housing_pipeline.py")
     assert re.match(r" *\d+\.\d\ds  read_csv  examples/data/housing.csv → 20,640 × 10", lines[1])
-    assert lines[-1].startswith("■ run ended: ok  ·  35 ops  ·  5 files")
+    assert lines[-1].startswith("■ run ended: ok  ·  36 ops  ·  5 files")
 
 
 class Lines:

@@ -74,7 +74,7 @@ _SCRUBS = [
     # a pickled model's size depends on the Python that pickled it
     (re.compile(r"(\.joblib  |\.pkl  |joblib · |pickle · )\d+(\.\d)? [kMG]?B"), r"\1<SIZE>"),
     (re.compile(r"^ *\d+\.\d\ds ", re.M), "<T> "),
-    (re.compile(r"Python \d+\.\d+\.\d+  ·  (sysmon|setprofile)"), "<PYTHON>  ·  <BACKEND>"),
+    (re.compile(r"Python \d+\.\d+\.\d+  ·  (sysmon|setprofile|ctrace)"), "<PYTHON>  ·  <BACKEND>"),
 ]
 
 
@@ -242,9 +242,9 @@ def test_flow_homes_follow_the_data(housing):
     # fit works on X_train (a filter), predict on the fitted model
     assert housing.op(flow.home[fit.seq]).op == "filter"  # type: ignore[arg-type]
     assert flow.home[predict.seq] == fit.seq
-    # the unfitted model came from outside: a source referenced by fit
-    objects = [k for k in flow.sources if k.startswith("object:")]
-    assert objects and flow.references[objects[0]] == [(fit.seq, "model")]
+    # the unfitted model is made by its constructor, which fit refers to as its model
+    (made,) = by_name["LinearRegression"]
+    assert flow.references[made.seq] == [(fit.seq, "model")]
 
 
 def test_column_lineage_through_the_shop(shop):

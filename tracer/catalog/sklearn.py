@@ -13,7 +13,7 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
-from tracer.catalog.entries import FIT, MODEL, TRANSFORM, Entry
+from tracer.catalog.entries import CONSTRUCT, FIT, MODEL, TRANSFORM, Entry
 
 FIT_METHODS = ("fit", "partial_fit")
 MODEL_METHODS = (
@@ -53,6 +53,8 @@ FUNCTIONS = {
         "balanced_accuracy_score",
     ),
     "sklearn.metrics._ranking": ("roc_auc_score", "average_precision_score"),
+    "sklearn.pipeline": ("make_pipeline", "make_union"),
+    "sklearn.compose._column_transformer": ("make_column_transformer",),
 }
 
 
@@ -71,6 +73,9 @@ def provide(module: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
     for cls in list(vars(module).values()):
         if not (isinstance(cls, type) and cls.__module__ == name and issubclass(cls, estimator)):
             continue
+        init = cls.__dict__.get("__init__")
+        if init is not None:  # LinearRegression(...): the model's origin, with its hyperparameters
+            yield init, Entry(cls.__name__, f"{name}.{cls.__qualname__}", CONSTRUCT)
         for meth in FIT_METHODS + MODEL_METHODS:
             fn = inspect.getattr_static(cls, meth, None)
             if fn is None:

@@ -240,6 +240,8 @@ class Builder:
         )
         ops = sorted(self.ops.values(), key=lambda o: o.seq)
         for op in ops:
+            op.children = []  # finish() may be called again as a log grows (--follow)
+        for op in ops:
             if op.parent is not None and op.parent in self.ops:
                 self.ops[op.parent].children.append(op.seq)
         return Lineage(self.path, run, self.nodes, ops, self.files, self.errors, damage)

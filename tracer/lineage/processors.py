@@ -298,7 +298,10 @@ class Flow:
                 return refs[0].producer
             if any(r.via == "file" for r in made):
                 return next(r.producer for r in made if r.via == "file")  # type: ignore[return-value]
-            best = min(made, key=lambda r: self._rank(r.node))
+            # fit hangs under the data it learns from; predict/transform under their model
+            fitting = base_name(op) in FITS
+            best = min(made, key=lambda r: self._rank(r.node) + (9 if fitting and
+                       self._rank(r.node) == 0 else 0))
             return best.producer  # type: ignore[return-value]
         f = file_of(self.lineage, op)
         if f is not None and f.mode == "read":
