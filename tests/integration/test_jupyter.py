@@ -38,6 +38,7 @@ def ipython(tmp_path_factory):
     shell.run_cell("%load_ext tracer.jupyter", store_history=False)
     shell.run_line_magic("colors", "nocolor")  # plain tracebacks
     yield shell
+    InteractiveShell.clear_instance()  # no IPython left behind for the modules after this one
 
 
 @pytest.fixture
@@ -52,6 +53,22 @@ def shell(ipython, tmp_path, monkeypatch):
         magics.session.stop()
     magics.session = magics.last = None
     remember(None)
+
+
+def every_backend() -> list[str]:
+    """The backends this interpreter runs, the optional C filter included where it is built."""
+    from tracer.hooks import select
+
+    names = ["sysmon"] if hasattr(sys, "monitoring") else []
+    missing = getattr(select, "ctrace_missing", None)
+    if "ctrace" in select.BACKENDS and missing is not None and missing() is None:
+        names.append("ctrace")
+    return [*names, "setprofile"]
+
+
+@pytest.fixture(params=every_backend())
+def backend(request) -> str:
+    return request.param
 
 
 def lineage_magics(shell):
@@ -113,11 +130,11 @@ def test_load_ext_tracer_registers_the_magics(shell, capsys):
 # -- a traced session -------------------------------------------------------------------------
 
 
-def test_a_session_records_each_cell_with_its_cell_as_call_site(shell, capsys):
+def test_a_session_records_each_cell_with_its_cell_as_call_site(shell, capsys, backend):
     # GIVEN a notebook that traces a few cells, re-runs two of them and defines a function
     cell(shell, "import pandas as pd")  # In[1]
-    _, out, _ = cell(shell, "%lineage_start --log nb.tlog", capsys)  # In[2]
-    assert out.startswith("tracer: tracing cells into nb.tlog (")
+    _, out, _ = cell(shell, f"%lineage_start --log nb.tlog --backend {backend}", capsys)  # In[2]
+    assert out == f"tracer: tracing cells into nb.tlog ({backend})\n"
     assert tracing()
     cell(shell, "raw = pd.read_csv(HOUSING)\ndf = raw.dropna()")  # In[3]
     cell(shell, "def clean(d):\n    return d.query('median_house_value < 500001')")  # In[4]
@@ -183,6 +200,22 @@ def test_lineage_show_and_summary_render_the_session(shell, capsys):
     assert "ok" in out.splitlines()[0] and "In[3]:1" in out
     _, out, _ = cell(shell, "%lineage_summary --log show.tlog --width 100", capsys)
     assert "tracked" in out
+
+
+def test_lineage_show_lists_the_ops_when_the_tree_view_is_missing(shell, capsys, monkeypatch):
+    cell(shell, "import pandas as pd")
+    cell(shell, "%lineage_start --log plain.tlog")
+    cell(shell, "raw = pd.read_csv(HOUSING)\nsmall = raw.head(3)")  # In[3]
+    monkeypatch.setitem(sys.modules, "tracer.renderers.tree", None)  # import fails
+    monkeypatch.setitem(sys.modules, "tracer.renderers.summary", None)
+    _, out, _ = cell(shell, "%lineage_show --width 100", capsys)
+    assert out.splitlines() == [
+        "2 ops, 2 nodes, 1 files",
+        "   1 read_csv         -> (20640, 10)               In[3]:1",
+        "   2 head             (20640, 10) -> (3, 10)       In[3]:2",
+    ]
+    _, out, _ = cell(shell, "%lineage_summary", capsys)
+    assert out == "running: 2 ops, 2 nodes, 1 files read, 0 written\n"
 
 
 def test_the_query_api_sees_the_live_session(shell, capsys):
@@ -264,9 +297,9 @@ def test_cell_magic_records_a_failing_cell(shell, capsys):
 # -- interrupts -----------------------------------------------------------------------------
 
 
-def test_an_interrupt_inside_a_traced_op_leaves_the_session_consistent(shell, capsys):
+def test_an_interrupt_inside_a_traced_op_leaves_the_session_consistent(shell, capsys, backend):
     cell(shell, "import pandas as pd\nraw = pd.read_csv(HOUSING)\nsmall = raw.head(3)")
-    cell(shell, "%lineage_start --log ki.tlog")  # In[2]
+    cell(shell, f"%lineage_start --log ki.tlog --backend {backend}")  # In[2]
     # GIVEN Ctrl-C while pandas runs a traced apply
     cell(shell, "def stop(row):\n    raise KeyboardInterrupt\n\nsmall.apply(stop, axis=1)",
          error=KeyboardInterrupt)  # In[3]
@@ -280,9 +313,9 @@ def test_an_interrupt_inside_a_traced_op_leaves_the_session_consistent(shell, ca
     assert not tracing()
 
 
-def test_an_interrupt_inside_the_hook_itself_is_repaired(shell, capsys):
+def test_an_interrupt_inside_the_hook_itself_is_repaired(shell, capsys, backend):
     cell(shell, "import pandas as pd\nraw = pd.read_csv(HOUSING)")
-    cell(shell, "%lineage_start --log hook.tlog")  # In[2]
+    cell(shell, f"%lineage_start --log hook.tlog --backend {backend}")  # In[2]
     session = lineage_magics(shell).session
     recorder = session.tracer.recorder
     real = recorder.op_start
@@ -356,7 +389,8 @@ def test_the_example_notebook_runs_headless(tmp_path):
         [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute",
          "--ExecutePreprocessor.timeout=120", "--output", "executed.ipynb", "notebook.ipynb"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        env=env(PYTHONPATH=str(ROOT), JUPYTER_PLATFORM_DIRS="1"),
+        env=env(PYTHONPATH=str(ROOT), JUPYTER_PLATFORM_DIRS="1",
+                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime")),
     )
     assert p.returncode == 0, p.stderr[-3000:]
     nb = nbformat.read(tmp_path / "executed.ipynb", as_version=4)

@@ -28,6 +28,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from tracer.api import Tracer
 from tracer.exceptions import TracerError
+from tracer.hooks.select import BACKENDS
 from tracer.jupyter.session import Session, cell_patterns, notebook_name, running_cell
 from tracer.lineage.graph import Lineage
 from tracer.lineage.query import CellMap, QueryError, query, relabel_cells
@@ -37,7 +38,7 @@ def _tracer_options(f: Any) -> Any:
     for arg in reversed([
         argument("--log", metavar="PATH",
                  help="the log to write (default: .tracer/runs/<time>-<notebook>.tlog)"),
-        argument("--backend", choices=("sysmon", "setprofile"),
+        argument("--backend", choices=BACKENDS,
                  help="the hook backend (default: the best here)"),
         argument("--include", action="append", default=[], metavar="PATTERN",
                  help="also count these files (fnmatch or directory) as user code"),
@@ -307,8 +308,9 @@ def _plain_listing(lineage: Lineage) -> str:
             parent = lineage.op(parent).parent
         site = op.callsite
         where = f"{os.path.basename(site.file)}:{site.line}" if site else ""
-        ends = op.shape_in[:1] + op.shape_out[:1]
-        shapes = " -> ".join(str(tuple(s)) if s else "?" for s in ends)
+        first_in = op.shape_in[0] if op.shape_in else None
+        first_out = op.shape_out[0] if op.shape_out else None
+        shapes = " -> ".join(str(tuple(s)) if s else "" for s in (first_in, first_out)).strip()
         lines.append(f"{'  ' * depth}{op.seq:>4} {op.op:<16} {shapes:<28} {where}")
     return "\n".join(lines)
 

@@ -377,14 +377,13 @@ class Query:
         assign / setitem expressions and joins through the whole run.
         """
         node = self.node(target)
-        assert self._columns is not None
-        info = self._columns.of(node.id)
+        info = self._column_lineage().of(node.id)
         return {col: sorted(self._through_files(origins)) for col, origins in info.columns.items()}
 
     def _through_files(self, origins: Iterable[Origin], depth: int = 0) -> set[Origin]:
         """Origins in a file this run wrote (and read back) replaced by where that file's
         columns came from: the answer names the run's real sources."""
-        assert self._columns is not None
+        columns = self._column_lineage()
         out: set[Origin] = set()
         for o in origins:
             write = self._last_write(o.source) if depth < 16 else None
@@ -393,7 +392,7 @@ class Query:
                 continue
             rec = next(f for f in self.files
                        if f.path == o.source and f.mode != "read" and self._top(f.op) == write)
-            upstream = self._columns.of(rec.node).columns.get(o.field) if rec.node else None
+            upstream = columns.of(rec.node).columns.get(o.field) if rec.node else None
             if not upstream:
                 out.add(o)
                 continue
@@ -428,7 +427,13 @@ class Query:
                     if top.seq not in lst:
                         lst.append(top.seq)
         self._for, self._flow, self._consumers, self._users = lin, flow, consumers, users
-        self._columns = ColumnLineage(lin, flow)
+        self._columns = None  # computed on the first column question
+
+    def _column_lineage(self) -> ColumnLineage:
+        lin = self.lineage
+        if self._columns is None:
+            self._columns = ColumnLineage(lin, self._flow)
+        return self._columns
 
     def _top(self, seq: int) -> int:
         assert self._flow is not None
