@@ -44,6 +44,11 @@
 #if PY_VERSION_HEX < 0x030B0000
 #error "tracer's C profile filter needs Python 3.11 or later"
 #endif
+#if PY_VERSION_HEX >= 0x030C0000
+/* 3.12+ has sys.monitoring (tracer/hooks/sysmon.py), far cheaper than any profile function;
+ * 3.13 also stopped exporting _PyEval_SetProfile, which stop() uses on other threads. */
+#error "tracer's C profile filter is for Python < 3.12 (sys.monitoring does better)"
+#endif
 
 /* -- pointer hash set ---------------------------------------------------------------------- */
 
