@@ -183,6 +183,8 @@ class Session:
         backend = self.tracer.backend
         if backend is None or not self.tracer.running or self.tracer.detached:
             return
-        backend.stop()
-        backend.start()
+        try:
+            backend.stop()
+        finally:  # a second Ctrl-C here must not leave the session without its hook
+            backend.start()
         self.repairs += 1
