@@ -192,10 +192,7 @@ class LiveLog:
         for kind, record in self._reader.records():
             self._builder.add(kind, record)
         self._size = size
-        # Builder.finish() appends each op to its parent's children: start them afresh.
-        for op in self._builder.ops.values():
-            op.children.clear()
-        self._lineage = self._builder.finish(self._reader.damage)
+        self._lineage = self._builder.finish(self._reader.damage)  # repeatable as a log grows
         return self._lineage
 
     @property
