@@ -13,7 +13,9 @@ Two ways a child comes to be, one mechanism for each, neither patching anything:
   catalog, every thread's open calls dropped (they belong to the parent's log). A
   multiprocessing worker ends with `os._exit()` after running multiprocessing's finalizers: a
   `multiprocessing.util.Finalize` registered in the child writes its trailer there (and
-  `atexit` does for a child that ends the normal way). When children are not traced
+  `atexit` does for a child that ends the normal way). A child gets python's default SIGTERM
+  back (see tracer/faults.py): a worker killed by `Pool.terminate()` leaves a log with every
+  finished op and no trailer. When children are not traced
   (`--no-children`, or the in-process API without `enable()`) the hook detaches the inherited
   tracer instead, so a forked child runs at full speed and writes nothing.
 * **a fresh interpreter** (multiprocessing 'spawn' and 'forkserver', joblib's loky workers,
@@ -320,6 +322,7 @@ def _detach(tracer: Tracer) -> None:
 
 def _become_child(tracer: Tracer) -> None:
     """Turn the inherited tracer into this child's: new run id, log, writer and recorder."""
+    from tracer import faults
     from tracer.events.format import Kind
     from tracer.events.writer import LogWriter
 
@@ -330,6 +333,7 @@ def _become_child(tracer: Tracer) -> None:
     tracer.log_path = child_log_path(parent_log)
     tracer.writer = LogWriter(tracer.log_path)
     _reset_after_fork(tracer)
+    faults.on_fork_child(tracer)
     tracer._started = time.time()
     tracer.writer.record([Kind.HEADER, tracer._header()])
     tracer.writer.flush()

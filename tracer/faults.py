@@ -18,8 +18,15 @@ one", and calls it expecting python's default (SIG_DFL is no callable, so it wou
 nothing from us. `on_stop()` restores SIG_DFL unless the program installed something else.
 
 Differences that remain (documented): `signal.getsignal(SIGTERM)` returns our handler rather
-than SIG_DFL while tracing, and a main thread stuck in a long C call without checking for
-signals dies when that call returns rather than at once.
+than SIG_DFL while tracing; a main thread stuck in a long C call without checking for signals
+dies when that call returns rather than at once; and, as with python's own SIGINT handling, a
+signal that lands just before a blocking call starts (between the interpreter's last check and
+the system call: `lock.acquire()`, a multiprocessing queue's `get()`) is acted upon only when
+that call returns, if ever. That last window is why child processes (tracer.children) get no
+handler at all: a Pool's `terminate()` sends SIGTERM exactly when its idle workers enter such a
+call, and a worker that does not die hangs the pool. A terminated child's log keeps every
+finished op and reads as "unfinished". `TRACER_SIGTERM=default` (read here) keeps python's
+default everywhere.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ _kill_pending = False  # SIGTERM came while the tracer was stopping: die once th
 def on_start(tracer: Tracer) -> None:
     """Called by `Tracer.start()`: install the SIGTERM handler if the disposition is the default."""
     global _tracer
+    if tracer.parent_run_id is not None or os.environ.get("TRACER_SIGTERM") == "default":
+        return  # a child process's run, or asked not to: see the module docstring
     try:
         if threading.current_thread() is not threading.main_thread():
             return
@@ -66,6 +75,17 @@ def on_stop(tracer: Tracer) -> None:
         pass  # stopped from another thread: the handler finds no tracer and just re-kills
     if _kill_pending:
         _die()
+
+
+def on_fork_child(tracer: Tracer) -> None:
+    """A forked child inherits the handler: give it python's default back (see above)."""
+    global _tracer, _kill_pending
+    _tracer, _kill_pending = None, False
+    try:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except (ValueError, OSError):
+        pass
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -139,8 +139,9 @@ def test_every_kind_of_child_writes_a_log_tagged_with_the_parent_run(runs, backe
         assert header["pid"] != parent.run.header["pid"]
         assert header["backend"] == backend
         assert child.damage is None
-        # a pool worker ends by its finalizers, or by Pool.terminate()'s SIGTERM
-        assert child.run.status in ("ok", "terminated"), (path, child.run.status)
+        # a pool worker ends by its finalizers, or dies of Pool.terminate()'s SIGTERM, which
+        # leaves every finished op but no trailer
+        assert child.run.status in ("ok", "unfinished"), (path, child.run.status)
         for op in child.ops:
             if op.op == "dropna":
                 (tag,) = child.nodes[op.inputs[0]].columns
