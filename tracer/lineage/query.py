@@ -241,6 +241,7 @@ class Query:
         path = lineage.path if lineage is not None else tracer.log_path  # type: ignore[union-attr]
         self._cells = cells
         self._cells_path = path
+        self._cells_read: tuple[int | None, CellMap] | None = None
         self._for: Lineage | None = None
         self._flow: Flow | None = None
         self._columns: ColumnLineage | None = None
@@ -278,9 +279,17 @@ class Query:
 
     @property
     def cells(self) -> CellMap:
-        if self._cells is None:
-            return CellMap.load(self._cells_path)
-        return self._cells
+        """The notebook cells of the run (empty for a script), re-read when the magics
+        update the map beside the log."""
+        if self._cells is not None:
+            return self._cells
+        try:
+            stamp: int | None = os.stat(CellMap.path_for(self._cells_path)).st_mtime_ns
+        except OSError:
+            stamp = None
+        if self._cells_read is None or self._cells_read[0] != stamp:
+            self._cells_read = (stamp, CellMap.load(self._cells_path))
+        return self._cells_read[1]
 
     def __iter__(self) -> Iterator[Op]:
         return iter(self.ops)
@@ -318,10 +327,10 @@ class Query:
         Ops are those made by user code directly; `nested=True` adds the calls made inside
         them (an assign's lambdas). A file read but never written has no ancestry in the run.
         """
+        t = self._target(target)
         lin = self.lineage
         flow = self._flow
         assert flow is not None
-        t = self._target(target)
         start: int | None
         if t.path is not None:
             start = self._last_write(t.path)
