@@ -30,7 +30,7 @@ from support import EXAMPLES, SCRIPTS, env
 
 from tracer.catalog import Catalog
 from tracer.catalog.entries import Entry
-from tracer.hooks.dispatch import Dispatcher
+from tracer.hooks.dispatch import Dispatcher, ThreadState
 from tracer.hooks.select import choose_backend, ctrace_missing
 from tracer.hooks.setprofile import ProfileHook
 
@@ -310,6 +310,10 @@ def test_stop_leaves_no_profile_function_in_any_thread():
     t.join()
     assert seen == {"during": "Profiler", "after": None}
     hook.stop()  # idempotent
+    # a thread that was starting as the hook stopped installs nothing
+    hook._thread_start(sys._getframe(), "call", None)
+    assert hook._hook.install(ThreadState()) is None
+    assert sys.getprofile() is None
 
 
 @needs_ctrace

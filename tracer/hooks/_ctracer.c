@@ -900,8 +900,7 @@ static PyObject *
 Hook_install(Hook *self, PyObject *state)
 {
     if (!self->running) {
-        PyErr_SetString(PyExc_RuntimeError, "this hook has stopped");
-        return NULL;
+        Py_RETURN_NONE;  /* a thread starting while the hook stops: nothing to install */
     }
     Profiler *p = PyObject_GC_New(Profiler, &ProfilerType);
     if (p == NULL) {
@@ -981,7 +980,8 @@ Hook_owns(Hook *self, PyObject *obj)
 
 static PyMethodDef Hook_methods[] = {
     {"install", (PyCFunction)Hook_install, METH_O,
-     "install(state) -> Profiler: profile the calling thread with `state` (a ThreadState)."},
+     "install(state) -> Profiler | None: profile the calling thread with `state` (a "
+     "ThreadState); None, installing nothing, once the hook has stopped."},
     {"stop", (PyCFunction)Hook_stop, METH_NOARGS,
      "Stop: clear the calling thread's profile function and every other thread's that is one "
      "of this hook's profilers. Returns how many other threads were cleared."},
@@ -1060,7 +1060,7 @@ PyInit__ctracer(void)
     }
     /* Bumped when the Python side (ctrace.py) must change with this file: a stale build of
      * an editable install is then refused instead of misbehaving. */
-    if (PyModule_AddIntConstant(m, "API_VERSION", 2) < 0) {
+    if (PyModule_AddIntConstant(m, "API_VERSION", 3) < 0) {
         Py_DECREF(m);
         return NULL;
     }

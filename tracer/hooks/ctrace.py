@@ -33,7 +33,7 @@ from tracer.hooks.dispatch import Dispatcher, Open, Pending, ThreadState
 from tracer.hooks.setprofile import _RETURN_OPS
 from tracer.types import CCall
 
-API_VERSION = 2  # must equal _ctracer.API_VERSION (a stale build is not used)
+API_VERSION = 3  # must equal _ctracer.API_VERSION (a stale build is not used)
 
 
 class CProfileHook:
@@ -84,17 +84,19 @@ class CProfileHook:
         return dict(self._hook.stats()) if self._hook is not None else {}
 
     def _install(self) -> Any:
-        """Profile the calling thread with a ThreadState of its own."""
+        """Profile the calling thread with a ThreadState of its own (None once stopped)."""
         state = ThreadState()
         profiler = self._hook.install(state)
-        with self._lock:
-            self._states.append(state)
-            self._profilers.append(profiler)
+        if profiler is not None:
+            with self._lock:
+                self._states.append(state)
+                self._profilers.append(profiler)
         return profiler
 
     def _thread_start(self, frame: types.FrameType, event: str, arg: object) -> None:
         """The first event of a new thread: give the thread its own C profiler."""
-        if not self._running:
+        profiler = self._install() if self._running else None
+        if profiler is None:  # stopped, possibly while this thread was starting
             sys.setprofile(None)
             return
-        self._install()(frame, event, arg)
+        profiler(frame, event, arg)
