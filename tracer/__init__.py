@@ -13,6 +13,7 @@ from tracer.api import trace as trace
 
 if TYPE_CHECKING:
     from tracer.lineage.graph import Lineage
+    from tracer.lineage.query import Query
 
 
 def load(log: Any) -> Lineage:
@@ -22,4 +23,25 @@ def load(log: Any) -> Lineage:
     return _load(log)
 
 
-__all__ = ["Tracer", "__version__", "load", "trace"]
+def query(source: Any = None) -> Query:
+    """Ask a run's lineage questions (`tracer.lineage.query.Query`): `source` is a log path, a
+    Lineage, a Tracer (live), or nothing for the notebook session of the %lineage magics."""
+    from tracer.lineage.query import query as _query
+
+    return _query(source)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext tracer`: the %lineage_* magics (IPython is imported only now)."""
+    from tracer.jupyter import load_ipython_extension as _load_extension
+
+    _load_extension(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from tracer.jupyter import unload_ipython_extension as _unload_extension
+
+    _unload_extension(ipython)
+
+
+__all__ = ["Tracer", "__version__", "load", "load_ipython_extension", "query", "trace"]

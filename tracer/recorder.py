@@ -384,6 +384,13 @@ class Recorder:
         self.counts["nodes"] += 1
         return slot
 
+    def node_of_object(self, obj: Any) -> int | None:
+        """The current node number of a live object, if the tracer has seen it (never makes one)."""
+        slot = self._slots.get(id(obj))
+        if slot is not None and slot.ref() is obj:
+            return slot.node
+        return None
+
     def _columns_of(self, obj: Any) -> frozenset[str] | None:
         """The source columns recorded for a live object (a Series taken from a frame...)."""
         slot = self._slots.get(id(obj))

@@ -338,10 +338,6 @@ def test_an_interrupt_inside_the_hook_itself_is_repaired(shell, capsys, backend)
     assert query("hook.tlog").lineage.run.status == "ok"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "events/writer.py: a KeyboardInterrupt that lands just after os.write() returned makes "
-    "_flush() stop the writer for good (it cannot tell a torn write from a whole one); every "
-    "later op and the trailer are dropped"))
 def test_an_interrupt_while_the_log_is_written_loses_nothing_after_it(shell, capsys, monkeypatch):
     from tracer.events import writer
 

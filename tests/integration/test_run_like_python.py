@@ -27,8 +27,6 @@ import pytest
 from tracer.exceptions import NoSource
 from tracer.runner import Outcome, ScriptRunner
 
-DRIVER = Path(__file__).resolve().with_name("run_driver.py")
-
 # Files that do not count as "written by the program".
 IGNORED_PARTS = frozenset({"__pycache__"})
 
@@ -42,21 +40,12 @@ for _name in ("PYTHONSAFEPATH", "PYTHONINSPECT", "PYTHONSTARTUP"):
 
 
 @functools.cache
-def _tracer_cmd() -> tuple[str, ...]:
-    cli = (sys.executable, "-m", "tracer", "run")
-    probe = subprocess.run([*cli, "--help"], capture_output=True, env=ENV, timeout=120)
-    if probe.returncode == 0:
-        return cli
-    return (sys.executable, str(DRIVER))
-
-
 def tracer_cmd() -> list[str]:
     """The command under test; the target and its arguments are appended to it.
 
-    `python -m tracer run` as soon as the CLI answers `run --help`; until then the stand-in
-    driver, which calls tracer.runner exactly as the CLI will.
+    `-q`: tracer says nothing, so stderr must be python's to the byte.
     """
-    return list(_tracer_cmd())
+    return [sys.executable, "-m", "tracer", "run", "-q"]
 
 
 @dataclass

@@ -50,6 +50,8 @@ class ClearCommand:
                 if r.log.startswith(inside):
                     try:
                         os.unlink(r.log)
+                        if os.path.exists(r.log + ".cells.json"):  # a notebook's cell map
+                            os.unlink(r.log + ".cells.json")
                     except FileNotFoundError:
                         pass
                     except OSError as exc:

@@ -30,4 +30,6 @@ def open_lineage(path: str | None, home: str | None = None) -> Lineage:
         sys.stderr.write(f"tracer: warning: {lineage.path}: {damage.detail}\n")
     elif lineage.run.status == "unfinished":
         sys.stderr.write(f"tracer: warning: {lineage.path}: the run did not finish\n")
-    return lineage
+    from tracer.lineage.query import relabel_cells
+
+    return relabel_cells(lineage)  # notebook cells as In[n]:line

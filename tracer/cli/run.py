@@ -53,8 +53,9 @@ class RunCommand:
                        help="dropped row labels: capped (default) or all of them")
         p.add_argument("--values", action="store_true",
                        help="allow data values in the log (off by default)")
-        p.add_argument("--backend", choices=("sysmon", "setprofile"),
-                       help="hook backend (default: sysmon on 3.12+, else setprofile)")
+        p.add_argument("--backend", choices=("sysmon", "ctrace", "setprofile"),
+                       help="hook backend (default: sysmon on 3.12+, else ctrace when built, "
+                       "else setprofile)")
         p.add_argument("--include", action="append", default=[], metavar="PATTERN",
                        help="count these files / directories as user code")
         p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
@@ -97,15 +98,29 @@ class RunCommand:
                 tracer.stop("error", 1, "tracer: the runner failed")
             else:
                 tracer.stop(outcome.status, outcome.exit_code, outcome.error)
+        from tracer.store import index_run
+
+        index_run(tracer.log_path, home=args.home)  # never raises
         if not args.quiet:
-            counts = tracer.recorder.counts
-            sys.stderr.write(
-                f"tracer: {counts['ops']} ops, {counts['files']} files; "
-                f"log written to {_display(tracer.log_path)}\n"
-            )
+            _print_summary(tracer)
+            sys.stderr.write(f"tracer: log written to {_display(tracer.log_path)}\n")
         if outcome.status == "interrupted":
             _die_of_sigint()
         return outcome.exit_arg
+
+
+def _print_summary(tracer: Tracer) -> None:
+    """The run's summary block on stderr (stdout is the script's alone)."""
+    try:
+        from tracer.lineage.build import load
+        from tracer.renderers.summary import print_run_summary
+
+        print_run_summary(load(tracer.log_path), sys.stderr)
+    except Exception as exc:  # a summary is never worth failing the run for
+        counts = tracer.recorder.counts
+        sys.stderr.write(
+            f"tracer: {counts['ops']} ops, {counts['files']} files (no summary: {exc})\n"
+        )
 
 
 def _package_dirs(module: str) -> list[str]:

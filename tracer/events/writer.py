@@ -148,12 +148,27 @@ class LogWriter:
             self._owner = None  # forked from C, without at-fork hooks: never write again
             return
         data = b"".join(buffer)
+        start = self.bytes_written  # the file's end: only this writer writes the file
         try:
             _write_all(self._fd, data)
         except BaseException:
-            # Part of a record may have reached the file; anything appended after it would be
-            # misread as that record's tail. Stop writing: the reader reports a torn tail.
-            self._owner = None
+            # A full disk, or a KeyboardInterrupt just as os.write returned (a notebook's Ctrl-C).
+            # Part of a record may have reached the file, and anything appended after it would
+            # be misread as that record's tail: cut the file back to the last whole flush and
+            # keep the records for the next one. Only if that fails, stop writing for good
+            # (the reader then reports a torn tail).
+            try:
+                end = os.lseek(self._fd, 0, os.SEEK_CUR)
+                if end == start + len(data):
+                    self.bytes_written = end
+                else:
+                    if end != start:
+                        os.ftruncate(self._fd, start)
+                        os.lseek(self._fd, start, os.SEEK_SET)
+                    self._buffer[:0] = buffer
+                    self._buffered += len(data)
+            except BaseException:
+                self._owner = None
             raise
         self.bytes_written += len(data)
 

@@ -514,17 +514,8 @@ class Query:
 
 def _registry_node(recorder: Any, obj: Any) -> int | None:
     """The current node number of a live object in the recorder's identity registry."""
-    lookup = getattr(recorder, "node_of_object", None)
-    if lookup is not None:
-        number: int | None = lookup(obj)
-        return number
-    # Until the recorder offers node_of_object(): its registry maps id(obj) to a slot holding
-    # a weak reference (ids are reused once an object dies, hence the identity check).
-    slot = recorder._slots.get(id(obj))
-    if slot is not None and slot.ref() is obj:
-        node: int = slot.node
-        return node
-    return None
+    number: int | None = recorder.node_of_object(obj)
+    return number
 
 
 def _rel(path: str, cwd: str | None) -> str:
