@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import sys
 import textwrap
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from support import backends, run_plain, run_traced
+from support import backends, env, run_plain, run_traced
 
 import tracer
 from tracer import children
@@ -75,6 +78,36 @@ TASKS = {"pool_fork": 3, "pool_spawn": 2, "executor": 3, "loky": 3, "joblib_mp":
 
 SUBSET = ["pool_fork", "subprocess"]  # one forked child, one fresh interpreter
 
+# A program whose child interpreter reports what tracer's bootstrap must leave as python makes
+# it: the user's own sitecustomize (found on PYTHONPATH), sys.path, and one op to record.
+WITH_SITE = textwrap.dedent(
+    """
+    import subprocess, sys
+    code = (
+        "import sys, pandas as pd; site = sys.modules.get('sitecustomize'); "
+        "print(getattr(site, '__file__', None)); print(sys.path); "
+        "print(len(pd.DataFrame({'site': [1.0, None]}).dropna()))"
+    )
+    subprocess.run([sys.executable, "-c", code])
+    """
+)
+USER_SITE = 'import sys\nprint("user sitecustomize", file=sys.stderr)\n'
+FAILING_SITE = 'raise RuntimeError("broken on purpose")\n'
+
+
+def run_with_site(root: Path, site: str, traced: str | None) -> subprocess.CompletedProcess:
+    """Run WITH_SITE with a user's sitecustomize on PYTHONPATH, plainly or traced (log name)."""
+    here = root / f"site-{abs(hash(site))}"
+    here.mkdir(exist_ok=True)
+    (here / "sitecustomize.py").write_text(site, encoding="utf-8")
+    (here / "parent.py").write_text(WITH_SITE, encoding="utf-8")
+    environ = env()
+    environ["PYTHONPATH"] = environ["PYTHONPATH"] + os.pathsep + str(here)
+    cmd = [sys.executable, "parent.py"]
+    if traced:
+        cmd[1:1] = ["-m", "tracer", "run", "-q", "-o", traced]  # -q: stderr is the program's
+    return subprocess.run(cmd, cwd=here, env=environ, capture_output=True, text=True, timeout=300)
+
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
@@ -94,11 +127,17 @@ def runs(tmp_path_factory):
         "plain": lambda: run_plain(["kids.py", *ALL], root),
         "plain-subset": lambda: run_plain(["kids.py", *SUBSET], root),
         "no-children": lambda: run_traced(
-            ["kids.py", *SUBSET], root, log="alone.tlog", options=["--no-children"]
+            ["kids.py", *SUBSET], root, log="alone.tlog", options=["-q", "--no-children"]
         ),
         "again": again,
+        "site-plain": lambda: run_with_site(root, USER_SITE, None),
+        "site-traced": lambda: run_with_site(root, USER_SITE, "site.tlog"),
+        "broken-plain": lambda: run_with_site(root, FAILING_SITE, None),
+        "broken-traced": lambda: run_with_site(root, FAILING_SITE, "broken.tlog"),
         **{
-            b: functools.partial(run_traced, ["kids.py", *ALL], root, b, f"run-{b}.tlog")
+            b: functools.partial(
+                run_traced, ["kids.py", *ALL], root, b, f"run-{b}.tlog", options=["-q"]
+            )
             for b in backends()
         },
     }
@@ -106,6 +145,7 @@ def runs(tmp_path_factory):
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         done = {name: f.result() for name, f in futures.items()}
     assert done["plain"].returncode == 0, done["plain"].stderr
+    done["root"] = root
     return done
 
 
@@ -178,3 +218,23 @@ def test_a_new_run_at_the_same_path_replaces_the_old_childrens_logs(runs):
     assert sorted(os.listdir(children.children_dir(second.log))) == [os.path.basename(new[0])]
     with LogReader(new[0]) as reader:
         assert reader.header["argv"][0] == "-c"
+
+
+@pytest.mark.parametrize("kind", ["site", "broken"])
+def test_the_users_own_sitecustomize_still_runs_in_a_traced_child(runs, kind):
+    # GIVEN a user's sitecustomize on PYTHONPATH (a working one, or one that raises)
+    plain, traced = runs[f"{kind}-plain"], runs[f"{kind}-traced"]
+    # THEN the child imports it, reports its error if any, and sees python's sys.path
+    assert plain.returncode == 0 and traced.returncode == 0, traced.stderr
+    assert traced.stdout == plain.stdout
+    assert traced.stderr == plain.stderr
+    if kind == "site":
+        assert plain.stdout.splitlines()[0].endswith("sitecustomize.py")
+        assert "user sitecustomize" in plain.stderr
+    else:
+        assert plain.stdout.splitlines()[0] == "None"
+        assert "Error in sitecustomize" in plain.stderr
+    # AND the child was traced all the same
+    log = next(iter(runs["root"].glob(f"site-*/{kind}.tlog")))
+    (child,) = children.child_logs(log)
+    assert [op.op for op in tracer.load(child).ops] == ["DataFrame", "dropna"]

@@ -50,7 +50,7 @@ def launch(name: str, cwd: Path, backend: str | None) -> subprocess.CompletedPro
         cmd = [sys.executable, script]
     else:
         log = f"{name}-{backend}.tlog"
-        cmd = [sys.executable, "-m", "tracer", "run", "-o", log, "--backend", backend, script]
+        cmd = [sys.executable, "-m", "tracer", "run", "-q", "-o", log, "--backend", backend, script]
     preexec = None
     if name == "sigterm_ignored":
 
