@@ -136,6 +136,12 @@ def _first_dropped_positions(src: Any, dst: Any, cap: int | None) -> list[int] |
             return None
         i += len(part)
         end = total if i >= n else int(pos[-1]) + 1
+        if cap is not None:
+            # the first `need` missing positions lie within need + len(pos) of `settled`:
+            # never build a mask over a long run of dropped rows we will not report
+            need = cap - len(found)
+            end = min(end, settled + need + len(pos))
+            pos = pos[pos < end]
         kept = np.zeros(end - settled, dtype=bool)
         kept[pos - settled] = True
         found.extend(((np.flatnonzero(~kept) + settled) * step + start).tolist())
