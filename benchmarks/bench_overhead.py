@@ -116,7 +116,9 @@ def main() -> None:
                 ops = {k: v for k, v in ops.items() if k in args.ops.split(",")}
             results[n] = measure(ops, args.rounds, logdir)
             print(f"measured {n} rows", file=sys.stderr)
-    backend = "sysmon" if hasattr(sys, "monitoring") else "setprofile"
+    from tracer.hooks.select import choose_backend
+
+    backend = choose_backend().name
     print(
         f"Python {sys.version.split()[0]}, backend {backend}, pandas {pd.__version__}; "
         f"median of {args.rounds} interleaved rounds; added µs per op (ratio traced/plain)\n"

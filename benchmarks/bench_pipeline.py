@@ -137,7 +137,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    backend = "sysmon" if hasattr(sys, "monitoring") else "setprofile/ctrace"
+    sys.path.insert(0, ROOT)
+    from tracer.hooks.select import choose_backend
+
+    backend = choose_backend().name
     print(f"Python {sys.version.split()[0]} ({backend}); medians of {args.runs} interleaved runs\n")
     print("| pipeline | plain s | traced s | traced / plain | peak RSS plain → traced (MB) | log bytes/op |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
