@@ -65,6 +65,17 @@ def cases() -> list[Case]:
 CASES = cases()
 
 
+def matrix_backends() -> list[str]:
+    """Every backend, and on Python 3.11 also the C profile filter that is its default."""
+    from tracer.hooks.select import ctrace_missing
+
+    extra = ["ctrace"] if not hasattr(sys, "monitoring") and ctrace_missing() is None else []
+    return [*backends(), *extra]
+
+
+BACKENDS = matrix_backends()
+
+
 @dataclass
 class Result:
     returncode: int
@@ -116,7 +127,7 @@ def run_case(case: Case, root: Path) -> dict[str | None, Result]:
         target = case.script.name
     logs = root / "logs"
     out: dict[str | None, Result] = {None: run_in(cwd, [sys.executable, target, *case.args])}
-    for b in backends():
+    for b in BACKENDS:
         log = logs / f"{cwd.name}-{b}.tlog"
         # The store (run index) goes elsewhere too: only the program writes into its directory.
         cmd = [
@@ -149,7 +160,7 @@ def without_tracer_lines(stderr: str) -> str:
     return "".join(line for line in stderr.splitlines(True) if not line.startswith("tracer:"))
 
 
-@pytest.mark.parametrize("backend", backends())
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_traced_run_is_identical_to_python(results, case, backend):
     # GIVEN a pipeline run under python and under tracer
