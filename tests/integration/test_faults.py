@@ -43,6 +43,12 @@ CASES = {
 }
 
 
+IGNORE_SIGTERM_AND_EXEC = (
+    "import os, signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def launch(name: str, cwd: Path, backend: str | None) -> subprocess.CompletedProcess:
     """Run one fault script, plainly (backend None) or traced, the way its case needs."""
     script = f"{name}.py"
@@ -51,12 +57,10 @@ def launch(name: str, cwd: Path, backend: str | None) -> subprocess.CompletedPro
     else:
         log = f"{name}-{backend}.tlog"
         cmd = [sys.executable, "-m", "tracer", "run", "-q", "-o", log, "--backend", backend, script]
-    preexec = None
     if name == "sigterm_ignored":
-
-        def preexec() -> None:  # what `nohup`-like launchers do
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
+        # Started the way `nohup`-like launchers start a program: SIGTERM ignored across exec
+        # (a wrapper, not preexec_fn, which is unsafe while other threads run).
+        cmd = [sys.executable, "-c", IGNORE_SIGTERM_AND_EXEC, *cmd]
     environ = env()
     environ.pop("PYTHONUNBUFFERED", None)  # stdout to a pipe is block-buffered, as usual
     p = subprocess.Popen(
@@ -64,7 +68,6 @@ def launch(name: str, cwd: Path, backend: str | None) -> subprocess.CompletedPro
         cwd=cwd,
         env=environ,
         text=True,
-        preexec_fn=preexec,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
