@@ -16,8 +16,12 @@ SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
 
 def backends() -> list[str]:
-    """Every backend this interpreter can run: both are first class."""
-    return ["sysmon", "setprofile"] if hasattr(sys, "monitoring") else ["setprofile"]
+    """Every backend this interpreter can run: all are first class."""
+    from tracer.hooks.select import ctrace_missing
+
+    if hasattr(sys, "monitoring"):
+        return ["sysmon", "setprofile"]
+    return ["setprofile"] + (["ctrace"] if ctrace_missing() is None else [])
 
 
 @dataclass

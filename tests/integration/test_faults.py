@@ -115,21 +115,8 @@ def backend(request):
     return request.param
 
 
-def known_recursion_leak(request, backend: str) -> None:
-    """sys.monitoring callbacks that hit the recursion limit raise into the program (hooks/
-    sysmon.py: each callback body needs a try/except Exception); remove once fixed."""
-    if backend == "sysmon":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True, reason="a sysmon callback's RecursionError reaches the program"
-            )
-        )
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_the_program_ends_as_under_python(runs, name, backend, request):
-    if name == "recursion":
-        known_recursion_leak(request, backend)
     # GIVEN a script that ends by a fault, run plainly and under tracer
     root, done = runs
     plain, traced = done[(name, None)], done[(name, backend)]
@@ -189,7 +176,7 @@ def test_os_exit_keeps_every_finished_op(runs, backend):
 
 def error_text(backend: str, text: str) -> str:
     """sys.setprofile tells that a frame raised, not what: the op says "exception" there."""
-    return "exception" if backend == "setprofile" else text
+    return "exception" if backend in ("setprofile", "ctrace") else text
 
 
 def test_an_exception_inside_a_watched_call_is_recorded_with_it(runs, backend):
@@ -215,7 +202,6 @@ def test_an_exception_inside_an_assign_lambda_is_recorded_with_it(runs, backend)
 
 
 def test_recursion_error_neither_crashes_nor_leaks_tracer_frames(runs, backend, request):
-    known_recursion_leak(request, backend)
     root, done = runs
     traced = done[("recursion", backend)]
     assert traced.stdout == "caught RecursionError\n(4, 1)\n"

@@ -100,7 +100,8 @@ class RunCommand:
                 tracer.stop(outcome.status, outcome.exit_code, outcome.error)
         from tracer.store import index_run
 
-        index_run(tracer.log_path, home=args.home)  # never raises
+        if tracer._default_log or args.home:  # a log put elsewhere with -o stays out of the store
+            index_run(tracer.log_path, home=args.home)  # never raises
         if not args.quiet:
             _print_summary(tracer)
             sys.stderr.write(f"tracer: log written to {_display(tracer.log_path)}\n")

@@ -115,45 +115,65 @@ class SysMonitorHook:
             return state
 
     # -- callbacks ----------------------------------------------------------------------------
+    # Each body is guarded: whatever goes wrong in here (a RecursionError when the program is at
+    # the recursion limit, say) must not surface in the program. The dispatcher guards its own
+    # work; these guards cover the few lines before it.
     def sysmon_py_start(self, code: types.CodeType, offset: int) -> Any:
-        entry = self.catalog.code_entries.get(id(code))
-        if entry is not None:
-            self.dispatcher.start(self._state(), sys._getframe(1), entry)
+        try:
+            entry = self.catalog.code_entries.get(id(code))
+            if entry is not None:
+                self.dispatcher.start(self._state(), sys._getframe(1), entry)
+        except Exception:
+            pass
 
     def sysmon_py_return(self, code: types.CodeType, offset: int, retval: object) -> Any:
-        state = self._state()
-        if state.stack:
-            self.dispatcher.exit(state, sys._getframe(1), retval, None)
+        try:
+            state = self._state()
+            if state.stack:
+                self.dispatcher.exit(state, sys._getframe(1), retval, None)
+        except Exception:
+            pass
 
     def sysmon_py_unwind(self, code: types.CodeType, offset: int, exc: BaseException) -> Any:
-        state = self._state()
-        if state.stack:
-            self.dispatcher.exit(state, sys._getframe(1), None, exc)
+        try:
+            state = self._state()
+            if state.stack:
+                self.dispatcher.exit(state, sys._getframe(1), None, exc)
+        except Exception:
+            pass
 
     def sysmon_call(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
-        if not self.is_user(code):
-            return sys.monitoring.DISABLE
-        entry = self.catalog.entry_for_c(func)
-        if entry is None:
-            if callargs.callee_is_static(code, offset):
+        try:
+            if not self.is_user(code):
                 return sys.monitoring.DISABLE
-            return None
-        frame = sys._getframe(1)
-        ccall = CCall(func, offset, arg0)
-        self.dispatcher.c_start(self._state(), frame, entry, ccall)
+            entry = self.catalog.entry_for_c(func)
+            if entry is None:
+                if callargs.callee_is_static(code, offset):
+                    return sys.monitoring.DISABLE
+                return None
+            frame = sys._getframe(1)
+            self.dispatcher.c_start(self._state(), frame, entry, CCall(func, offset, arg0))
+        except Exception:
+            pass
         return None
 
     def sysmon_c_return(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
-        state = self._state()
-        if state.stack and state.stack[-1].lasti == offset:
-            frame = sys._getframe(1)
-            if self.dispatcher.c_exit(state, frame, offset, None):
-                self._watch_store(code)
+        try:
+            state = self._state()
+            if state.stack and state.stack[-1].lasti == offset:
+                frame = sys._getframe(1)
+                if self.dispatcher.c_exit(state, frame, offset, None):
+                    self._watch_store(code)
+        except Exception:
+            pass
 
     def sysmon_c_raise(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
-        state = self._state()
-        if state.stack and state.stack[-1].lasti == offset:
-            self.dispatcher.c_exit(state, sys._getframe(1), offset, True)
+        try:
+            state = self._state()
+            if state.stack and state.stack[-1].lasti == offset:
+                self.dispatcher.c_exit(state, sys._getframe(1), offset, True)
+        except Exception:
+            pass
 
     def _watch_store(self, code: types.CodeType) -> None:
         """Arm INSTRUCTION on `code` until the pending result has been stored."""
@@ -165,6 +185,12 @@ class SysMonitorHook:
         sys.monitoring.set_local_events(self.tool, code, current | E.INSTRUCTION)
 
     def sysmon_instruction(self, code: types.CodeType, offset: int) -> Any:
+        try:
+            return self._instruction(code, offset)
+        except Exception:
+            return None
+
+    def _instruction(self, code: types.CodeType, offset: int) -> Any:
         state = self._state()
         frame = sys._getframe(1)
         waiting = [p for p in state.pending if p.frame is frame]

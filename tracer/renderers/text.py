@@ -444,6 +444,8 @@ def run_status(lineage: Lineage) -> str:
     run = lineage.run
     if run.status == "running":  # a notebook session still tracing
         return "running"
+    if run.status == "terminated":
+        return "terminated (SIGTERM)"
     if run.status == "ok":
         return "ok" if not run.exit_code else f"exit {run.exit_code}"
     if run.status == "error":
