@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from support import backends, env, run_plain, run_traced
+from support import backends, env, export_json, run_plain, run_traced
 
 import tracer
 from tracer import children
@@ -238,3 +238,26 @@ def test_the_users_own_sitecustomize_still_runs_in_a_traced_child(runs, kind):
     log = next(iter(runs["root"].glob(f"site-*/{kind}.tlog")))
     (child,) = children.child_logs(log)
     assert [op.op for op in tracer.load(child).ops] == ["DataFrame", "dropna"]
+
+
+def test_the_viewer_and_export_merge_the_children(runs):
+    # GIVEN a traced run whose children each wrote their own log
+    r = runs[backends()[0]]
+    # WHEN its lineage is exported
+    doc = export_json(r.log)
+    # THEN the children's ops are in it, numbered after the parent's, named by their process
+    dropnas = [op for op in doc["ops"] if op["op"] == "dropna"]
+    assert len(dropnas) == 1 + sum(TASKS.values())
+    in_children = [op for op in dropnas if op["thread"].startswith("pid ")]
+    assert len(in_children) == sum(TASKS.values())
+    ids = {n["id"] for n in doc["nodes"]}
+    assert all(i in ids for op in in_children for i in op["inputs"])
+    assert len({op["seq"] for op in doc["ops"]}) == len(doc["ops"])
+    listed = doc["run"]["children"]
+    assert len(listed) == len(children.child_logs(r.log, recursive=True))
+    assert all(c["run_id"] and c["pid"] for c in listed)
+    # AND tracer show draws them without complaint
+    p = subprocess.run([sys.executable, "-m", "tracer", "show", str(r.log), "--no-color"],
+                       capture_output=True, text=True, env=env(), timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "dropna" in p.stdout

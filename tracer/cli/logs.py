@@ -30,6 +30,11 @@ def open_lineage(path: str | None, home: str | None = None) -> Lineage:
         sys.stderr.write(f"tracer: warning: {lineage.path}: {damage.detail}\n")
     elif lineage.run.status == "unfinished":
         sys.stderr.write(f"tracer: warning: {lineage.path}: the run did not finish\n")
+    from tracer.children import child_logs
+    from tracer.lineage.build import merge_children
     from tracer.lineage.query import relabel_cells
 
+    kids = child_logs(lineage.path, recursive=True)
+    if kids:  # multiprocessing / joblib workers: their ops belong to this run
+        lineage = merge_children(lineage, kids)
     return relabel_cells(lineage)  # notebook cells as In[n]:line

@@ -256,3 +256,44 @@ def load(path: Any) -> Lineage:
         for kind, record in reader.records():
             builder.add(kind, record)
         return builder.finish(reader.damage)
+
+
+def merge_children(lineage: Lineage, paths: list[str]) -> Lineage:
+    """Fold the logs of a run's child processes into its lineage (viewer and export).
+
+    A child's node ids get a prefix (`c1.n5`), its ops are numbered after the parent's, and
+    its threads are named after its process; a child log that cannot be read is skipped, and
+    every merged one is listed in `lineage.children`.
+    """
+    from tracer.exceptions import LogFormatError
+
+    offset = max((op.seq for op in lineage.ops), default=0)
+    for number, path in enumerate(paths, 1):
+        try:
+            child = load(path)
+        except (LogFormatError, OSError):
+            continue
+        prefix = f"c{number}."
+        pid = child.run.header.get("pid")
+        for node in child.nodes.values():
+            node.id = prefix + node.id
+            node.origin = None if node.origin is None else node.origin + offset
+            lineage.nodes[node.id] = node
+        for op in child.ops:
+            op.seq += offset
+            op.parent = None if op.parent is None else op.parent + offset
+            op.inputs = [prefix + i for i in op.inputs]
+            op.outputs = [prefix + i for i in op.outputs]
+            op.children = [c + offset for c in op.children]
+            op.thread = f"pid {pid}/{op.thread}"
+            lineage.ops.append(op)
+        for f in child.files:
+            f.op += offset
+            f.node = None if f.node is None else prefix + f.node
+            lineage.files.append(f)
+        lineage.children.append(
+            {"log": path, "run_id": child.run.id, "pid": pid, "status": child.run.status}
+        )
+        offset = max((op.seq for op in lineage.ops), default=offset)
+    lineage.__post_init__()
+    return lineage

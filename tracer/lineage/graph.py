@@ -117,6 +117,7 @@ class Lineage:
     files: list[FileRecord]
     errors: list[dict[str, Any]]
     damage: Any = None  # events.reader.Damage when the log ends early or is corrupt
+    children: list[dict[str, Any]] = field(default_factory=list)  # merged child-process logs
 
     def op(self, seq: int) -> Op:
         return self._by_seq[seq]

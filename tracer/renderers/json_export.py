@@ -31,6 +31,7 @@ def to_dict(lineage: Lineage) -> dict[str, Any]:
             "status": run.status,
             "exit_code": run.exit_code,
             "error": run.error,
+            "children": lineage.children,
         },
         "nodes": [_node(n) for n in lineage.nodes.values()],
         "ops": [_op(op) for op in lineage.ops],
