@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +53,9 @@ class ClearCommand:
                         os.unlink(r.log)
                         if os.path.exists(r.log + ".cells.json"):  # a notebook's cell map
                             os.unlink(r.log + ".cells.json")
+                        from tracer.children import children_dir
+
+                        shutil.rmtree(children_dir(r.log), ignore_errors=True)
                     except FileNotFoundError:
                         pass
                     except OSError as exc:
