@@ -20,30 +20,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from tracer import describe as d
+from tracer.vocabulary import ROW_FILTERS
 
 LABELS_CAP = 256  # dropped labels kept per op by default (all of them with --rows full)
 LABELS_MAX_ROWS = 100_000  # above this, labels only with --rows full (index difference is O(n))
 NA_SAMPLE = 64  # dropped rows looked at to tell which columns made dropna drop them
 
-# Ops that keep a subset of their subject's rows.
-ROW_FILTERS = frozenset(
-    {
-        "dropna",
-        "filter",
-        "query",
-        "drop_duplicates",
-        "head",
-        "tail",
-        "sample",
-        "nlargest",
-        "nsmallest",
-        "loc",
-        "iloc",
-        "drop",
-        "slice",
-        "truncate",
-    }
-)
 # Ops whose output values come from their inputs' values, element by element or by a function
 # of them: the output Series carries its inputs' source columns.
 _NOT_CARRYING = frozenset({"groupby", "value_counts", "describe", "count", "nunique", "size"})

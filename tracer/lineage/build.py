@@ -13,26 +13,8 @@ from typing import Any
 
 from tracer.events.format import Kind
 from tracer.lineage.graph import CallSite, FileRecord, Lineage, Node, Op, Run
+from tracer.vocabulary import ROW_FILTERS
 
-# Ops that keep a subset of their input's rows (and so "drop" the others).
-ROW_FILTERS = {
-    "dropna",
-    "filter",
-    "query",
-    "drop_duplicates",
-    "head",
-    "tail",
-    "sample",
-    "nlargest",
-    "nsmallest",
-    "loc",
-    "iloc",
-    "drop",
-    "slice",
-    "truncate",
-    "between_time",
-    "at_time",
-}
 # Series ops whose change of dtype is news (a comparison always makes bools: not news).
 SERIES_CASTS = {
     "astype",

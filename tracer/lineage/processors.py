@@ -15,33 +15,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from tracer import vocabulary
 from tracer.lineage.graph import FileRecord, Lineage, Node, Op
 
 # -- op vocabulary --------------------------------------------------------------------------
 
-# Ops that keep a subset of their first input's rows and leave the values alone.
-ROW_FILTERS = frozenset(
-    {
-        "dropna",
-        "filter",
-        "query",
-        "drop_duplicates",
-        "head",
-        "tail",
-        "sample",
-        "nlargest",
-        "nsmallest",
-        "loc",
-        "iloc",
-        "slice",
-        "truncate",
-        "between_time",
-        "at_time",
-        "drop",
-        "train_test_split",
-        "xs",
-    }
-)
+# Ops that keep a subset of their first input's rows: for columns and drawing, a split's parts
+# are such subsets too (though no rows are "dropped" by it).
+ROW_FILTERS = vocabulary.ROW_FILTERS | {"train_test_split"}
+
 # Ops whose same-named output columns are exact copies of the input's.
 IDENTITY_OPS = ROW_FILTERS | frozenset(
     {
