@@ -29,7 +29,7 @@ from rich.text import Text
 from tracer.events.reader import LogReader
 from tracer.exceptions import LogFormatError
 from tracer.lineage.build import Builder
-from tracer.lineage.graph import Lineage, Op, Run
+from tracer.lineage.graph import Lineage, Op
 from tracer.renderers import text as tx
 from tracer.renderers.tree import NAME_STYLES, NESTED, OpLine, styled
 
@@ -38,27 +38,8 @@ FINISHED, WRITER_GONE, STOPPED = 0, 1, 130
 
 
 def snapshot(builder: Builder) -> Lineage:
-    """A `Lineage` of what a builder holds so far, without finishing it (finish() links
-    children to parents and is meant to run once)."""
-    h, t = builder.header, builder.trailer
-    run = Run(
-        id=h.get("run_id"),
-        script=h.get("script"),
-        argv=list(h.get("argv") or []),
-        cwd=h.get("cwd"),
-        python=h.get("python"),
-        backend=h.get("backend"),
-        tracer_version=h.get("tracer_version"),
-        started=h.get("started"),
-        ended=t.get("ended") if t else None,
-        status=(t.get("status") or "ok") if t else "unfinished",
-        exit_code=t.get("exit_code") if t else None,
-        error=t.get("error") if t else None,
-        header=h,
-        trailer=t,
-    )
-    ops = sorted(builder.ops.values(), key=lambda o: o.seq)
-    return Lineage(builder.path, run, builder.nodes, ops, builder.files, builder.errors)
+    """A `Lineage` of what a builder holds so far (finish() may be called again as it grows)."""
+    return builder.finish()
 
 
 def clock(ns: int) -> str:
