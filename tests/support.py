@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -108,3 +109,20 @@ def op_summary(doc: dict[str, Any]) -> list[str]:
             f"params={sorted(op['params'])} line={site.get('line')} partial={op['partial']}"
         )
     return lines
+
+
+def traced_demo(tmp_path_factory: Any) -> Path:
+    """The housing demo traced once per test session, shared by the viewer and export tests
+    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
+    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
+    log = cwd / ".tracer" / "runs" / "demo.tlog"
+    if not log.exists():
+        shutil.copytree(
+            ROOT / "examples",
+            cwd / "examples",
+            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
+            dirs_exist_ok=True,
+        )
+        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
+        assert result.returncode == 0, result.stderr
+    return cwd

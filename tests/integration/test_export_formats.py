@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from support import ROOT, env, run_traced
+from support import env, run_traced, traced_demo
 
 from tracer.lineage.build import load
 from tracer.renderers.json_export import write_json
@@ -36,23 +36,6 @@ def tracer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         env=env(),
         timeout=120,
     )
-
-
-def traced_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The housing demo traced once per test session, shared by the viewer and export tests
-    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
-    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
-    log = cwd / ".tracer" / "runs" / "demo.tlog"
-    if not log.exists():
-        shutil.copytree(
-            ROOT / "examples",
-            cwd / "examples",
-            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
-            dirs_exist_ok=True,
-        )
-        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
-        assert result.returncode == 0, result.stderr
-    return cwd
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ the openlineage-python client.
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT, env, run_traced
+from support import ROOT, env, run_traced, traced_demo
 
 jsonschema = pytest.importorskip("jsonschema")
 referencing = pytest.importorskip("referencing")
@@ -87,23 +86,6 @@ class Validator:
                     assert url in self.facets, f"facet {name}: no schema {url} in tests/data"
                     errs += [f"{name}: {e}" for e in self.errors(url, facet)]
         assert not errs, "\n".join(errs)
-
-
-def traced_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The housing demo traced once per test session, shared by the viewer and export tests
-    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
-    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
-    log = cwd / ".tracer" / "runs" / "demo.tlog"
-    if not log.exists():
-        shutil.copytree(
-            ROOT / "examples",
-            cwd / "examples",
-            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
-            dirs_exist_ok=True,
-        )
-        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
-        assert result.returncode == 0, result.stderr
-    return cwd
 
 
 @pytest.fixture(scope="module")

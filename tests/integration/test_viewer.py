@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import ROOT, env, run_traced
+from support import env, run_traced, traced_demo
 
 from tracer.events import format as logformat
 
@@ -71,23 +70,6 @@ def tracer(
         env=e,
         timeout=timeout,
     )
-
-
-def traced_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The housing demo traced once per test session, shared by the viewer and export tests
-    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
-    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
-    log = cwd / ".tracer" / "runs" / "demo.tlog"
-    if not log.exists():
-        shutil.copytree(
-            ROOT / "examples",
-            cwd / "examples",
-            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
-            dirs_exist_ok=True,
-        )
-        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
-        assert result.returncode == 0, result.stderr
-    return cwd
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,10 @@ import difflib
 import io
 import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from rich.console import Console
-from support import ROOT, run_traced
+from support import ROOT, run_traced, traced_demo
 
 from tracer.lineage.build import load
 from tracer.lineage.processors import ColumnLineage, Flow, find_artifact
@@ -111,23 +109,6 @@ def check_gold(name: str, actual: str) -> None:
             )
         )
         pytest.fail(f"{name} differs from the gold file (TRACER_UPDATE_GOLD=1 to accept):\n{diff}")
-
-
-def traced_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The housing demo traced once per test session, shared by the viewer and export tests
-    (it is the slowest thing they do): a copy of examples/ and .tracer/runs/demo.tlog."""
-    cwd = tmp_path_factory.getbasetemp() / "traced-housing-demo"
-    log = cwd / ".tracer" / "runs" / "demo.tlog"
-    if not log.exists():
-        shutil.copytree(
-            ROOT / "examples",
-            cwd / "examples",
-            ignore=shutil.ignore_patterns("__pycache__", "*_out", ".tracer"),
-            dirs_exist_ok=True,
-        )
-        result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
-        assert result.returncode == 0, result.stderr
-    return cwd
 
 
 @pytest.fixture(scope="module")
