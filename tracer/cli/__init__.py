@@ -32,11 +32,15 @@ COMMANDS = {
 }
 
 
-def _commands() -> dict[str, Any]:
+def _commands(only: str | None = None) -> dict[str, Any]:
+    """The command classes, or just `only`'s: `tracer run` does not pay for importing the
+    viewer and the store before the script starts."""
     import importlib
 
     found = {}
     for name, target in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         module, _, cls = target.partition(":")
         try:
             found[name] = getattr(importlib.import_module(module), cls)
@@ -64,7 +68,7 @@ def build_parser(commands: dict[str, Any]) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of `tracer` and `python -m tracer`; returns what to pass to sys.exit()."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = _commands()
+    commands = _commands(argv[0] if argv and argv[0] in COMMANDS else None)
     if argv and argv[0] == "run":
         # `run` takes the script's own arguments verbatim: split them off before argparse.
         from tracer.cli.run import split_run_args

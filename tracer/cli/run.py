@@ -98,9 +98,12 @@ class RunCommand:
                 tracer.stop("error", 1, "tracer: the runner failed")
             else:
                 tracer.stop(outcome.status, outcome.exit_code, outcome.error)
-        from tracer.store import index_run
+        if args.home and not tracer._default_log:
+            # A log put elsewhere with -o joins the store only when --home names one. A log in
+            # the store's runs/ is indexed by the next command that reads the index (they all
+            # sync first): the run does not wait for SQLite.
+            from tracer.store import index_run
 
-        if tracer._default_log or args.home:  # a log put elsewhere with -o stays out of the store
             index_run(tracer.log_path, home=args.home)  # never raises
         if not args.quiet:
             _print_summary(tracer)

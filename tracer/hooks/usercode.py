@@ -4,7 +4,9 @@ User code is anything not in the standard library, site-packages, the interprete
 frozen modules, or tracer itself. `<string>`, `<stdin>` and notebook cells are user code.
 `include` patterns (fnmatch on the file name, or a directory prefix) make library files count
 as user code (the package of a `run -m` target, say); `exclude` patterns do the opposite.
-The answer is cached per code object, keyed by id with the code pinned so the id stays valid.
+The answer is cached per file name: importing a library runs thousands of its code objects
+past the CALL hook, and resolving a path (realpath) once per file rather than once per code
+object is most of what tracing costs an import-heavy script.
 """
 
 from __future__ import annotations
@@ -18,21 +20,21 @@ from tracer import env
 
 
 class UserCode:
-    __slots__ = ("_cache", "include", "exclude", "prefixes", "tracer_dir")
+    __slots__ = ("_files", "include", "exclude", "prefixes", "tracer_dir")
 
     def __init__(self, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
-        self._cache: dict[int, tuple[bool, types.CodeType]] = {}
+        self._files: dict[str, bool] = {}
         self.include = tuple(_normalise(p) for p in include)
         self.exclude = tuple(_normalise(p) for p in exclude)
         self.prefixes = env.LIBRARY_PREFIXES
         self.tracer_dir = os.path.join(env.TRACER_DIR, "")
 
     def __call__(self, code: types.CodeType) -> bool:
-        hit = self._cache.get(id(code))
-        if hit is None:
-            hit = (self.classify(code.co_filename), code)
-            self._cache[id(code)] = hit
-        return hit[0]
+        filename = code.co_filename
+        user = self._files.get(filename)
+        if user is None:
+            user = self._files[filename] = self.classify(filename)
+        return user
 
     def classify(self, filename: str) -> bool:
         if filename.startswith("<"):
@@ -44,8 +46,9 @@ class UserCode:
             return False
         if _matches(path, self.include):
             return True
-        real = os.path.realpath(path)
-        return not (path.startswith(self.prefixes) or real.startswith(self.prefixes))
+        if path.startswith(self.prefixes):
+            return False
+        return not os.path.realpath(path).startswith(self.prefixes)  # a link into a library
 
 
 def _normalise(pattern: str) -> str:
