@@ -20,9 +20,12 @@ def latest_log(home: str | None = None) -> str:
     return logs[-1]
 
 
-def open_lineage(path: str | None, home: str | None = None) -> Lineage:
-    """Load a log (default: the latest run); warn on stderr when it ends early."""
-    lineage = load(path or latest_log(home))
+def open_lineage(
+    path: str | None, home: str | None = None, fold_above: int | None = None
+) -> Lineage:
+    """Load a log (default: the latest run); warn on stderr when it ends early. With
+    `fold_above`, a log of more ops than that is folded (lineage/fold.py): for the views."""
+    lineage = load(path or latest_log(home), fold_above)
     damage = lineage.damage
     if damage is not None and damage.kind != "truncated":
         raise LogFormatError(f"{lineage.path}: {damage.detail}")
@@ -36,5 +39,5 @@ def open_lineage(path: str | None, home: str | None = None) -> Lineage:
 
     kids = child_logs(lineage.path, recursive=True)
     if kids:  # multiprocessing / joblib workers: their ops belong to this run
-        lineage = merge_children(lineage, kids)
+        lineage = merge_children(lineage, kids, fold_above)
     return relabel_cells(lineage)  # notebook cells as In[n]:line

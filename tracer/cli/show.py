@@ -9,6 +9,10 @@ Bad logs: a missing file, a file that is no tracer log or a log of a newer forma
 on stderr and exit status 2. A log that ends early (a killed run) is shown as far as it goes,
 with a warning on stderr and in the view, and exit status 0: the command did what was asked.
 Colour follows the terminal; NO_COLOR or `--no-color` turn it off.
+
+A log of more than `FOLD_ABOVE` ops (lineage/fold.py) is read streaming and *folded*: the ops
+of one call site make one row, with how many they were and their totals, in memory that does
+not grow with the log. The view says so; `tracer export` still lists every op.
 """
 
 from __future__ import annotations
@@ -68,9 +72,10 @@ class ShowCommand:
 
     def run(self, args: Any) -> int:
         from tracer.cli.logs import open_lineage
+        from tracer.lineage.fold import FOLD_ABOVE
 
         console = make_console(args)
-        lineage = open_lineage(args.log, args.home)
+        lineage = open_lineage(args.log, args.home, FOLD_ABOVE)
         if args.summary:
             from tracer.renderers.summary import RunSummary
 
@@ -100,10 +105,11 @@ class SummaryCommand:
 
     def run(self, args: Any) -> int:
         from tracer.cli.logs import open_lineage
+        from tracer.lineage.fold import FOLD_ABOVE
         from tracer.renderers.summary import RunSummary
 
         console = make_console(args)
-        lineage = open_lineage(args.log, args.home)
+        lineage = open_lineage(args.log, args.home, FOLD_ABOVE)
         console.print(RunSummary(lineage).render())
         return 0
 
@@ -116,4 +122,7 @@ def _not_found(lineage: Any, name: str) -> str:
     models = sorted({short_type(n.type) for n in lineage.nodes.values() if n.kind == "model"})
     known = files + models
     hint = f" (try: {', '.join(known[:6])}{', …' if len(known) > 6 else ''})" if known else ""
+    if lineage.folded is not None:
+        hint += "; this long log was folded, which keeps the first file of each call site only"
+        hint += " (`tracer export` has them all)"
     return f"no file or model {name!r} in this run{hint}"

@@ -121,8 +121,15 @@ class Builder:
         return None
 
     def _op(self, r: dict[str, Any]) -> Op:
+        op = self._new_op(r)
+        get = self.nodes.get
+        self._derive(op, [get(i) for i in op.inputs], [get(i) for i in op.outputs])
+        return op
+
+    def _new_op(self, r: dict[str, Any]) -> Op:
+        """The op as recorded, before anything is derived from its nodes."""
         facts = r["facts"] or {}
-        op = Op(
+        return Op(
             seq=r["seq"],
             op=self._str(r["op"]),
             qualname=self._str(r["qualname"]),
@@ -136,8 +143,6 @@ class Builder:
             params=r["params"] or {},
             facts=facts,
         )
-        self._derive(op)
-        return op
 
     def _str(self, value: Any) -> Any:
         """A string field: given inline, or as the id of an earlier STRING record."""
@@ -145,9 +150,8 @@ class Builder:
             return self.strings.get(value, f"<string {value}>")
         return value
 
-    def _derive(self, op: Op) -> None:
-        ins = [self.nodes.get(i) for i in op.inputs]
-        outs = [self.nodes.get(i) for i in op.outputs]
+    def _derive(self, op: Op, ins: list[Node | None], outs: list[Node | None]) -> None:
+        """Shapes, rows and column changes, from the op's input and output nodes."""
         op.shape_in = [n.shape if n else None for n in ins]
         op.shape_out = [n.shape if n else None for n in outs]
         first_in = next((n for n in ins if n is not None and n.shape and n.kind in DATA), None)
@@ -229,32 +233,55 @@ class Builder:
         return Lineage(self.path, run, self.nodes, ops, self.files, self.errors, damage)
 
 
-def load(path: Any) -> Lineage:
-    """Read a whole log into a `Lineage` (raises LogFormatError for a file that is no log)."""
+def load(path: Any, fold_above: int | None = None) -> Lineage:
+    """Read a whole log into a `Lineage` (raises LogFormatError for a file that is no log).
+
+    With `fold_above`, a log of more ops than that is read again, streaming, into a folded
+    lineage of bounded size (lineage/fold.py): what the views draw for a very long run.
+    """
     from tracer.events.reader import LogReader
 
     with LogReader(path) as reader:
         builder = Builder(reader.header, os.fspath(path))
+        add = builder.add
+        if fold_above is None:
+            for kind, record in reader.records():
+                add(kind, record)
+            return builder.finish(reader.damage)
+        ops = 0
         for kind, record in reader.records():
-            builder.add(kind, record)
-        return builder.finish(reader.damage)
+            add(kind, record)
+            if kind is Kind.OP:
+                ops += 1
+                if ops > fold_above:
+                    break
+        else:
+            return builder.finish(reader.damage)
+    from tracer.lineage.fold import fold
+
+    return fold(path)
 
 
-def merge_children(lineage: Lineage, paths: list[str]) -> Lineage:
+def merge_children(lineage: Lineage, paths: list[str], fold_above: int | None = None) -> Lineage:
     """Fold the logs of a run's child processes into its lineage (viewer and export).
 
     A child's node ids get a prefix (`c1.n5`), its ops are numbered after the parent's, and
     its threads are named after its process; a child log that cannot be read is skipped, and
-    every merged one is listed in `lineage.children`.
+    every merged one is listed in `lineage.children`. `fold_above` is `load`'s; when the run's
+    log or a child's is folded, so is the result.
     """
     from tracer.exceptions import LogFormatError
+    from tracer.lineage.fold import add_totals, totals_of
 
-    offset = max((op.seq for op in lineage.ops), default=0)
+    totals = totals_of(lineage)
+    folded = lineage.folded is not None
+    offset = totals.last_seq
     for number, path in enumerate(paths, 1):
         try:
-            child = load(path)
+            child = load(path, fold_above)
         except (LogFormatError, OSError):
             continue
+        child_totals = totals_of(child)
         prefix = f"c{number}."
         pid = child.run.header.get("pid")
         for node in child.nodes.values():
@@ -268,6 +295,9 @@ def merge_children(lineage: Lineage, paths: list[str]) -> Lineage:
             op.outputs = [prefix + i for i in op.outputs]
             op.children = [c + offset for c in op.children]
             op.thread = f"pid {pid}/{op.thread}"
+            if op.fold is not None:
+                op.fold.last_seq += offset
+                op.fold.fed_by = [s + offset for s in op.fold.fed_by]
             lineage.ops.append(op)
         for f in child.files:
             f.op += offset
@@ -276,6 +306,11 @@ def merge_children(lineage: Lineage, paths: list[str]) -> Lineage:
         lineage.children.append(
             {"log": path, "run_id": child.run.id, "pid": pid, "status": child.run.status}
         )
-        offset = max((op.seq for op in lineage.ops), default=offset)
+        folded = folded or child.folded is not None
+        add_totals(totals, child_totals, prefix)
+        offset += child_totals.last_seq
+    if folded:
+        totals.last_seq = offset
+        lineage.folded = totals
     lineage.__post_init__()
     return lineage

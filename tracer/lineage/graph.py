@@ -3,10 +3,15 @@
 A `Node` is one version of one data object; an `Op` is one recorded call, linking input nodes
 to output nodes; a `FileRecord` ties a file read or written to an op and a node. Everything a
 renderer or an exporter needs is here, already computed (shapes, row and column changes).
+
+A *folded* lineage (`lineage.fold`, for logs too long to hold op by op) keeps one op per call
+site, standing for all the ops made there: its `Op.fold` holds their count and totals, and
+`Lineage.folded` what the whole log held.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +85,12 @@ class Op:
     filter_columns: list[str] = field(default_factory=list)
     file: dict[str, str] | None = None
     children: list[int] = field(default_factory=list)
+    fold: Fold | None = None  # in a folded lineage: the ops this one stands for
+
+    @property
+    def count(self) -> int:
+        """How many recorded ops this op stands for (1 unless folded)."""
+        return self.fold.count if self.fold is not None else 1
 
     @property
     def partial(self) -> bool:
@@ -88,6 +99,48 @@ class Op:
     @property
     def error(self) -> str | None:
         return self.facts.get("error")
+
+
+@dataclass
+class Fold:
+    """The ops of one call site that a folded op stands for; the op itself is the first of them.
+
+    Totals run over all of them. A folded op's own `rows_dropped` is the total too; its other
+    fields (shapes, columns, params, file) are the first op's, and `last_in` / `last_out` are
+    the main input and output of the last one.
+    """
+
+    count: int = 1
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_dropped: int = 0
+    dropping: int = 0  # ops that dropped rows
+    cols_added: int = 0
+    cols_removed: int = 0
+    cols_renamed: int = 0
+    dtype_changes: int = 0
+    errors: int = 0
+    files: int = 0  # FILE records of these ops (Lineage.files keeps the first op's)
+    duration_ns: int = 0
+    last_seq: int = 0
+    last_in: Node | None = None
+    last_out: Node | None = None
+    fed_by: list[int] = field(default_factory=list)  # folds whose output later ops took in
+
+
+@dataclass
+class Folding:
+    """What a folded lineage's log held in all (`Lineage.folded`): the views count from here."""
+
+    ops: int = 0
+    top_ops: int = 0
+    last_seq: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)  # nodes, by kind
+    op_names: Counter[str] = field(default_factory=Counter)
+    files_read: int = 0
+    files_written: int = 0
+    errors: int = 0  # ops that raised, and ERROR records
+    elided: set[str] = field(default_factory=set)  # inputs made earlier, not kept
 
 
 @dataclass
@@ -118,6 +171,7 @@ class Lineage:
     errors: list[dict[str, Any]]
     damage: Any = None  # events.reader.Damage when the log ends early or is corrupt
     children: list[dict[str, Any]] = field(default_factory=list)  # merged child-process logs
+    folded: Folding | None = None  # set when built by folding (see the module docstring)
 
     def op(self, seq: int) -> Op:
         return self._by_seq[seq]

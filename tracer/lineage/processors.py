@@ -116,6 +116,8 @@ _KIND_RANK = {"model": 0, "DataFrame": 1, "ndarray": 2, "Series": 3}
 IDENTITY, TRANSFORMATION, AGGREGATION = "IDENTITY", "TRANSFORMATION", "AGGREGATION"
 FILTER, JOIN, GROUP_BY, SORT = "FILTER", "JOIN", "GROUP_BY", "SORT"
 _STRENGTH = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+# The role of a folded op's input that only its later ops took (`Fold.fed_by`).
+LOOP = "loop"
 
 
 def base_name(op: Op) -> str:
@@ -176,7 +178,8 @@ class Flow:
     `home[seq]` is the op whose output this op mainly works on, or a source key: "file:<path>"
     for a read, "object:<node id>" for an input of unknown origin, "new:<seq>" for an op that
     made data from nothing traced. A view draws each op once, under its home, and refers to it
-    from its other inputs (`references`).
+    from its other inputs (`references`). In a folded lineage, a fold whose later ops took the
+    output of another fold (a loop going round) is referred to from there too, as `LOOP`.
     """
 
     lineage: Lineage
@@ -228,6 +231,12 @@ class Flow:
                 self.references.setdefault(target, []).append((op.seq, role))
                 if isinstance(target, str) and target not in self.sources:
                     self.sources.append(target)
+        # a folded op whose later ops took data from another fold: a loop going round
+        for op in self.top:
+            for seq in op.fold.fed_by if op.fold is not None else ():
+                src = self.top_of.get(seq)
+                if src is not None and src != op.seq and src != self.home[op.seq]:
+                    self.references.setdefault(src, []).append((op.seq, LOOP))
         # a source with only references (an unfitted model made outside) sorts by first use
         first_use: dict[str, int] = {}
         for key, seqs in self.kids.items():

@@ -41,9 +41,27 @@ class Counts:
     @classmethod
     def of(cls, lineage: Lineage, flow: Flow | None = None) -> Counts:
         flow = flow or Flow.of(lineage)
-        kinds = Counter(n.kind for n in lineage.nodes.values())
         top = flow.top
         filters = [op for op in top if op.rows_dropped]
+        folded = lineage.folded
+        if folded is not None:  # one op per call site: count from the fold totals
+            folds = [op.fold for op in top if op.fold is not None]
+            return cls(
+                kinds=folded.kinds,
+                top_ops=folded.top_ops,
+                nested_ops=folded.ops - folded.top_ops,
+                filters=filters,
+                rows_dropped=sum(op.rows_dropped or 0 for op in filters),
+                cols_added=sum(f.cols_added for f in folds),
+                cols_removed=sum(f.cols_removed for f in folds),
+                cols_renamed=sum(f.cols_renamed for f in folds),
+                dtype_changes=sum(f.dtype_changes for f in folds),
+                by_name=folded.op_names,
+                reads=folded.files_read,
+                writes=folded.files_written,
+                errors=folded.errors,
+            )
+        kinds = Counter(n.kind for n in lineage.nodes.values())
         return cls(
             kinds=kinds,
             top_ops=len(top),
@@ -106,6 +124,10 @@ class RunSummary:
                 Text("Errors", style="bold red"),
                 Text(tx.plural(c.errors, "op raised", "ops raised"), style="red"),
             )
+        if lin.folded is not None:
+            from tracer.renderers.tree import fold_note
+
+            grid.add_row("Folded", fold_note(lin, "counted in full, listed per site with", ""))
         header = Text()
         header.append(tx.run_title(lin), style="bold")
         for bit, style in self._status_bits():
@@ -131,12 +153,15 @@ class RunSummary:
         if not c.filters:
             return Text("none", style="bright_black")
         t = Text()
-        t.append(tx.plural(len(c.filters), "op"), style="bold")
+        dropping = sum(op.fold.dropping if op.fold is not None else 1 for op in c.filters)
+        t.append(tx.plural(dropping, "op"), style="bold")
         t.append(" dropped rows: ", style="bright_black")
         for i, op in enumerate(c.filters[:6]):
             if i:
                 t.append(" \u00b7 ", style="bright_black")
             t.append(op.op, style="bold")
+            if op.count > 1:
+                t.append(f" {tx.TIMES}{tx.num(op.count)}", style="cyan")
             t.append(f" {tx.MINUS}{tx.num(op.rows_dropped)}", style="red")
             if op.callsite is not None:
                 t.append(f" :{op.callsite.line}", style="bright_black")
@@ -198,6 +223,10 @@ class RunSummary:
                 arrow + Text(what),
                 f"{op.op} #{op.seq}" if op is not None else "",
             )
+        folded = lin.folded
+        more = folded.files_read + folded.files_written - len(lin.files) if folded else 0
+        if more > 0:
+            table.add_row(Text(f"and {tx.plural(more, 'more file')}", style="bright_black"))
         return table
 
 

@@ -63,8 +63,9 @@ _OPERATORS = {
 
 @dataclass(frozen=True)
 class Part:
-    """A piece of an op's line. `tag` says what it is, for colour: name, hint, shape, arrow,
-    rows (rows dropped), added, removed, renamed, dtype, file, note, error, site."""
+    """A piece of an op's line. `tag` says what it is, for colour: name, count (how many ops a
+    folded op stands for), hint, shape, arrow, rows (rows dropped), added, removed, renamed,
+    dtype, file, note, error, site."""
 
     text: str
     tag: str
@@ -254,9 +255,13 @@ def op_parts(
     """An op's one-line description, in pieces. `filter_by`: the columns a row filter used,
     when the caller knows them better than the op's facts; `nested`: the ops made inside it
     (an assign's lambdas), which tell what a new column was computed from; `read_file`: name
-    the file a read op read (when the view does not show it already)."""
+    the file a read op read (when the view does not show it already). A folded op (one row for
+    many) says how many, the shapes of its first and last op, and its total of rows dropped."""
     nodes = lineage.nodes
     parts = [Part(op.op, "name")]
+    fold = op.fold if op.fold is not None and op.fold.count > 1 else None
+    if fold is not None:
+        parts.append(Part(f"{TIMES}{num(fold.count)}", "count"))
     h = hint(op)
     if h:
         parts.append(Part(h, "hint"))
@@ -275,6 +280,10 @@ def op_parts(
             parts.append(Part(file_text(f, lineage), "file"))
         parts.append(Part(ARROW, "arrow"))
         parts.append(Part(node_text(first_out), "shape"))
+        if fold is not None and fold.last_out is not None:
+            last = node_text(fold.last_out)
+            if last != node_text(first_out):
+                parts.append(Part(f"{ELLIPSIS} {last}", "shape"))
     elif f is not None and f.mode == "write":
         if first_in is not None:
             parts.append(Part(node_text(first_in), "shape"))
@@ -313,15 +322,27 @@ def op_parts(
             parts.append(Part(node_text(first_out, other_kind), "shape"))
             if len(outs) > 1:
                 parts.append(Part(f"+{len(outs) - 1} more", "note"))
+            if fold is not None and fold.last_out is not None:
+                first = f"{node_text(first_in)} {ARROW} {node_text(first_out, other_kind)}"
+                last = f"{node_text(fold.last_in)} {ARROW} {node_text(fold.last_out, other_kind)}"
+                if fold.last_in is None or first_in is None:
+                    first = node_text(first_out, other_kind)
+                    last = node_text(fold.last_out, other_kind)
+                if last != first:
+                    parts.append(Part(f"{ELLIPSIS} {last}", "shape"))
         elif grouped:
             parts.append(Part("GroupBy", "shape"))
         elif first_in is not None:
             parts.append(Part("scalar", "note"))
         elif not outs:
             parts.append(Part("(nothing tracked)", "note"))
+    if fold is not None and fold.files > 1:
+        parts.append(Part(f"+{plural(fold.files - 1, 'more file')}", "note"))
     # the change
     if op.rows_dropped:
         text = f"{MINUS}{plural(op.rows_dropped, 'row')}"
+        if fold is not None:
+            text += " in all"
         parts.append(Part(text, "rows"))
         by = list(op.filter_columns) or list(filter_by or [])
         if by and op.op not in ("query", "eval"):  # their expression says it already
@@ -432,6 +453,14 @@ def source_label(key: str, lineage: Lineage) -> str:
             what = f"{node.kind} {what}"
         return what
     return "new data"
+
+
+def origin_text(key: str, lineage: Lineage) -> str:
+    """Why a source ("object:<node id>") has no op that made it: it came from outside the
+    traced code, or, in a folded lineage, its op was not kept."""
+    if lineage.folded is not None and key.partition(":")[2] in lineage.folded.elided:
+        return "made earlier, by an op not kept when folding"
+    return "origin not recorded"
 
 
 def run_title(lineage: Lineage) -> str:

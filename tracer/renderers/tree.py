@@ -25,6 +25,7 @@ from rich.tree import Tree
 from tracer.lineage.graph import Lineage, Op
 from tracer.lineage.processors import (
     FILTER,
+    LOOP,
     ROW_FILTERS,
     Artifact,
     ColumnInfo,
@@ -41,11 +42,13 @@ from tracer.renderers.text import Part
 
 BRANCH = "\u2937 "  # ⤷
 REFERENCE = "\u21aa "  # ↪
+LOOP_BACK = "\u21bb "  # ↻
 NESTED = "\u2504 "  # ┄
 GUIDE_STYLE = "bright_black"
 
 # Colour of each part of an op line, by its tag (text.Part).
 PART_STYLES = {
+    "count": "bold cyan",
     "hint": "italic bright_black",
     "shape": "",
     "arrow": "bright_black",
@@ -208,7 +211,10 @@ class _Base:
             words = []
             for c in ops:
                 h = tx.hint(c)
-                words.append(f"{c.op} {h}" if h else c.op)
+                word = f"{c.op} {h}" if h else c.op
+                if c.count != op.count:  # folded: not once per op it sits in
+                    word += f" {tx.TIMES}{tx.num(c.count)}"
+                words.append(word)
             left = Text(NESTED + " \u00b7 ".join(words), style="bright_black")
             right = None
             if key is not None and not same:
@@ -218,6 +224,11 @@ class _Base:
     def add_references(self, node: Tree, key: int | str) -> None:
         for seq, role in self.flow.references.get(key, ()):
             target = self.lineage.op(seq)
+            if role == LOOP:
+                text = Text(LOOP_BACK + "back to ", style="bright_black")
+                text.append(f"{target.op} #{seq}", style="bright_black bold")
+                node.add(text)
+                continue
             text = Text(REFERENCE, style="bright_black")
             text.append(f"{target.op} #{seq}", style="bright_black bold")
             if role != "input":
@@ -237,6 +248,8 @@ class _Base:
             bits.append((dur, ""))
         n_top = len(self.flow.top)
         n_all = len(lin.ops)
+        if lin.folded is not None:
+            n_top, n_all = lin.folded.top_ops, lin.folded.ops
         ops = tx.plural(n_top, "op")
         if n_all > n_top:
             ops += f" (+{tx.num(n_all - n_top)} nested)"
@@ -248,14 +261,20 @@ class _Base:
             t.append(text, style=style or "bright_black")
         return t
 
-    def warning(self) -> Text | None:
+    def notes(self) -> list[Text]:
+        """The lines under the header: the run did not finish; the view is folded."""
         lin = self.lineage
+        out = []
         if lin.damage is not None or lin.run.status == "unfinished":
-            return Text(
-                "\u26a0 the run did not finish: this is what it recorded before it stopped",
-                style="yellow",
+            out.append(
+                Text(
+                    "\u26a0 the run did not finish: this is what it recorded before it stopped",
+                    style="yellow",
+                )
             )
-        return None
+        if lin.folded is not None:
+            out.append(fold_note(lin, "one row per site with"))
+        return out
 
     def source_label(self, key: str) -> Text:
         lin = self.lineage
@@ -277,7 +296,7 @@ class _Base:
             t.append(
                 what, style="bold blue" if node is not None and node.kind == "model" else "bold"
             )
-            t.append("  origin not recorded", style="bright_black")
+            t.append("  " + tx.origin_text(key, lin), style="bright_black")
             return t
         t.append("new data", style="bold")
         t.append("  made in the script from values", style="bright_black")
@@ -322,10 +341,7 @@ class LineageTree(_Base):
                 self.referenced.add(home)
             self.add_nested(node, op)
             self._owner(node, seq, 1)
-        items: list[RenderableType] = [self.header()]
-        warn = self.warning()
-        if warn is not None:
-            items.append(warn)
+        items: list[RenderableType] = [self.header(), *self.notes()]
         if not flow.sources:
             items.append(Text("(no operations were recorded)", style="bright_black"))
         else:
@@ -401,17 +417,14 @@ class GroupedTree(_Base):
             label.append(name + ("()" if name != "<module>" else ""), style="bold")
             if fn in files:
                 label.append("  " + files[fn].rpartition("/")[2], style="bright_black")
-            label.append("  " + tx.plural(len(ops), "op"), style="bright_black")
+            label.append("  " + tx.plural(sum(op.count for op in ops), "op"), style="bright_black")
             group = root.add(label)
             prev: int | None = None
             for op in ops:
                 node = group.add(self._line(op, prev))
                 self.add_nested(node, op)
                 prev = op.seq
-        items: list[RenderableType] = [self.header(what="by function")]
-        warn = self.warning()
-        if warn is not None:
-            items.append(warn)
+        items: list[RenderableType] = [self.header(what="by function"), *self.notes()]
         items.append(
             root if groups else Text("(no operations were recorded)", style="bright_black")
         )
@@ -439,10 +452,7 @@ class ArtifactTree(_Base):
     def render(self) -> RenderableType:
         art = self.artifact
         lin = self.lineage
-        items: list[RenderableType] = [self.header(what="ancestry")]
-        warn = self.warning()
-        if warn is not None:
-            items.append(warn)
+        items: list[RenderableType] = [self.header(what="ancestry"), *self.notes()]
         label = Text()
         if art.file is not None:
             path = tx.file_text(art.file, lin)
@@ -562,8 +572,9 @@ class ArtifactTree(_Base):
         for r in self.flow.refs.get(op.seq, ()):
             if r.producer is None and r.node is not None:
                 label = Text("\u2190 ", style="bright_black")
-                label.append(tx.source_label(f"object:{r.node}", self.lineage), style="bold")
-                label.append("  origin not recorded", style="bright_black")
+                key = f"object:{r.node}"
+                label.append(tx.source_label(key, self.lineage), style="bold")
+                label.append("  " + tx.origin_text(key, self.lineage), style="bright_black")
                 node.add(label)
 
     def _sources_table(self, node_id: str | None) -> RenderableType:
@@ -586,7 +597,7 @@ class ArtifactTree(_Base):
             if f is not None:
                 head.append("  " + tx.file_details(f), style="bright_black")
             elif is_obj:
-                head.append("  origin not recorded", style="bright_black")
+                head.append("  " + tx.origin_text(src, self.lineage), style="bright_black")
             out.append(head)
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="bright_black", no_wrap=True)
@@ -662,6 +673,19 @@ def _group_fields(origins: Iterable[Origin]) -> list[tuple[str, list[str]]]:
         if o.field not in fields:
             fields.append(o.field or "(values)")
     return sorted(by.items())
+
+
+def fold_note(lineage: Lineage, how: str, lead: str = "folded: ") -> Text:
+    """ "folded: 999,994 ops from 9 call sites, <how> ×N; every op: tracer export"."""
+    folded = lineage.folded
+    assert folded is not None
+    t = Text(lead, style="bright_black")
+    t.append(f"{tx.plural(folded.ops, 'op')} from {tx.plural(len(lineage.ops), 'call site')}")
+    t.append(f", {how} ")
+    t.append(f"{tx.TIMES}N", style=PART_STYLES["count"])
+    t.append("; every op: ")
+    t.append("tracer export", style="bold")
+    return t
 
 
 def tree_for(lineage: Lineage, group: str | None = None) -> RenderableType:
