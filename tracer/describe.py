@@ -61,22 +61,28 @@ def type_name(obj: object) -> str:
     return f"{mod}.{t.__qualname__}"
 
 
-# Caches keyed by identity (the object pinned beside its answer): a row filter hands its
-# result the same columns Index, and dtypes are mostly singletons, so describing a frame
-# usually costs two dict lookups instead of a str() per column (numpy's is Python code).
+# Caches keyed by identity (the object pinned beside its answer). Most ops hand their result
+# a shallow copy of the input's columns Index, which shares the input's values array, and
+# dtypes are mostly singletons: describing a frame usually costs two dict lookups instead of
+# a str() per column (numpy's is Python code, and so is iterating pandas' string arrays).
 _CACHE_MAX = 4096
 _column_names: dict[int, tuple[Any, list[str]]] = {}
 _dtype_names: dict[int, tuple[Any, str]] = {}
 
 
 def column_names(columns: Any) -> list[str]:
-    hit = _column_names.get(id(columns))
-    if hit is not None and hit[0] is columns:
+    # an Index's values array (immutable: an Index never changes in place); a RangeIndex or
+    # MultiIndex has none of its own and is keyed by itself
+    values = getattr(columns, "__dict__", {}).get("_data")
+    if values is None:
+        values = columns
+    hit = _column_names.get(id(values))
+    if hit is not None and hit[0] is values:
         return hit[1]
     names = [_label(c) for c in columns]
     if len(_column_names) >= _CACHE_MAX:
         _column_names.clear()
-    _column_names[id(columns)] = (columns, names)
+    _column_names[id(values)] = (values, names)
     return names
 
 
@@ -96,10 +102,10 @@ def describe(obj: Any, kind: str) -> tuple[list[int] | None, list[str] | None, l
     if kind == DATAFRAME:
         columns = column_names(obj.columns)
         try:
-            dtypes = [dtype_name(d) for d in obj._mgr.get_dtypes()]
+            dtypes = frame_dtypes(obj._mgr)
         except Exception:
             dtypes = [dtype_name(d) for d in obj.dtypes.tolist()]
-        return list(obj.shape), columns, dtypes
+        return [len(obj.index), len(columns)], columns, dtypes
     if kind == SERIES:
         name = obj.name
         return list(obj.shape), ([] if name is None else [_label(name)]), [dtype_name(obj.dtype)]
@@ -112,6 +118,30 @@ def describe(obj: Any, kind: str) -> tuple[list[int] | None, list[str] | None, l
         columns = [str(c) for c in cols] if cols is not None else None
         return ([n] if isinstance(n, int) else None), columns, None
     return None, None, None
+
+
+def frame_dtypes(mgr: Any) -> list[str]:
+    """A frame's dtype names in column order, read from its blocks.
+
+    `mgr.get_dtypes()` first builds the column -> block map, which a fresh result does not
+    have yet: on small frames that costs more than the op being traced.
+    """
+    blocks = mgr.blocks
+    n = len(mgr.items)
+    if len(blocks) == 1:
+        return [dtype_name(blocks[0].dtype)] * n
+    out: list[Any] = [None] * n
+    for block in blocks:
+        name = dtype_name(block.dtype)
+        where = block.mgr_locs.indexer
+        if type(where) is slice:
+            out[where] = [name] * len(range(*where.indices(n)))
+        else:
+            for i in where.tolist():
+                out[i] = name
+    if None in out:
+        raise ValueError("blocks do not cover every column")
+    return out
 
 
 def nrows(shape: list[int] | None) -> int | None:

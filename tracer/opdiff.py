@@ -101,20 +101,24 @@ def _first_dropped_positions(src: Any, dst: Any, cap: int | None) -> list[int] |
     start, _, step = _range_params(src)
     if step is None or step <= 0 or dst.dtype.kind not in "iu":
         return None
-    values = dst.to_numpy()
+    values = np.asarray(dst)
     n, total = len(values), len(src)
     found: list[int] = []
     settled = 0  # every position of src below this one is classified
     i = 0  # values of dst consumed
     chunk = max(4 * (cap or 1024), 4096)
+    # (array methods rather than np.any / np.diff: on small frames numpy's Python-level
+    # dispatch would cost more than the work)
     while True:
         part = values[i : i + chunk]
-        pos = part - start
+        pos = part - start if start else part
         if step != 1:
-            if np.any(pos % step):
+            if (pos % step).any():
                 return None
             pos = pos // step
-        if len(pos) and (pos[0] < settled or pos[-1] >= total or np.any(np.diff(pos) <= 0)):
+        if len(pos) and (
+            pos[0] < settled or pos[-1] >= total or (pos[1:] <= pos[:-1]).any()
+        ):
             return None
         i += len(part)
         end = total if i >= n else int(pos[-1]) + 1
@@ -123,10 +127,18 @@ def _first_dropped_positions(src: Any, dst: Any, cap: int | None) -> list[int] |
             # never build a mask over a long run of dropped rows we will not report
             need = cap - len(found)
             end = min(end, settled + need + len(pos))
-            pos = pos[pos < end]
+            if len(pos) and pos[-1] >= end:
+                pos = pos[pos < end]
         kept = np.zeros(end - settled, dtype=bool)
-        kept[pos - settled] = True
-        found.extend(((np.flatnonzero(~kept) + settled) * step + start).tolist())
+        kept[pos - settled if settled else pos] = True
+        missing = (~kept).nonzero()[0]
+        if settled:
+            missing += settled
+        if step != 1:
+            missing *= step
+        if start:
+            missing += start
+        found.extend(missing.tolist())
         settled = end
         if cap is not None and len(found) >= cap:
             return found[:cap]
@@ -171,26 +183,61 @@ def na_columns(before: Any, dropped: list[int] | None, subset: Any) -> list[str]
 
     pos = (np.asarray(dropped[:NA_SAMPLE]) - start) // step
     names = d.column_names(before.columns)
-    out = []
-    for i, dtype in enumerate(before._mgr.get_dtypes()):
-        if getattr(dtype, "kind", "O") in "iub":
-            continue  # plain ints and bools have no missing values
-        try:
-            column = before._get_column_array(i)
-        except Exception:
-            column = before.iloc[:, i].to_numpy()
-        if bool(pd.isna(column[pos]).any()):
-            out.append(names[i])
-    return out
+    try:
+        hit = _na_positions_by_block(before, pos, np, pd)
+    except Exception:  # a frame laid out some other way: one column at a time
+        hit = set()
+        for i in range(len(names)):
+            if bool(pd.isna(before.iloc[:, i].to_numpy()[pos]).any()):
+                hit.add(i)
+    return [names[i] for i in sorted(hit)]
+
+
+def _na_positions_by_block(frame: Any, pos: Any, np: Any, pd: Any) -> set[int]:
+    """Positions of the columns holding a missing value in rows `pos`: one isna per block."""
+    hit: set[int] = set()
+    for block in frame._mgr.blocks:
+        dtype = block.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            continue  # numpy ints and bools cannot hold a missing value
+        values = block.values
+        locs = block.mgr_locs.as_array
+        if getattr(values, "ndim", 1) == 2:  # (columns, rows)
+            sample = values[:, pos]
+            if not isinstance(sample, np.ndarray):
+                missing = np.asarray(sample.isna())  # datetimes with a time zone
+            elif dtype.kind in "fc":
+                missing = np.isnan(sample)
+            elif dtype.kind in "mM":
+                missing = np.isnat(sample)
+            else:
+                missing = pd.isna(sample)
+            hit.update(locs[missing.any(axis=1)].tolist())
+        elif bool(values.take(pos).isna().any()):  # an extension array: one column
+            hit.update(locs.tolist())
+    return hit
 
 
 # -- query expressions ----------------------------------------------------------------------------
+
+
+_query_cache: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
 
 def query_columns(expr: Any, columns: list[str] | None) -> list[str]:
     """Columns named in a DataFrame.query / eval expression, in order of first use."""
     if not isinstance(expr, str) or not columns:
         return []
+    key = (expr, tuple(columns))
+    found = _query_cache.get(key)
+    if found is None:
+        if len(_query_cache) >= 1024:
+            _query_cache.clear()
+        found = _query_cache[key] = _query_columns(expr, columns)
+    return list(found)
+
+
+def _query_columns(expr: str, columns: list[str]) -> list[str]:
     import io
     import re
     import tokenize

@@ -7,7 +7,10 @@
   no code object to arm. `CALL` returns `DISABLE` at every call site in library code, and at
   user call sites whose callee is a static name or attribute chain that is not a watched C
   callable; a call site whose callee is a local variable stays armed, since it may call
-  pickle.dump on a later pass.
+  pickle.dump on a later pass. Importing a library runs tens of thousands of call sites past
+  `CALL` once each, so that path is a file-name lookup and nothing else; `C_RETURN` and
+  `C_RAISE` (which follow every C call at a site still armed) get a callback only while a
+  watched C call is open.
 * The result of a C call is read after the store that follows it, with a one-shot local
   `INSTRUCTION` event on the caller's code object.
 
@@ -28,6 +31,7 @@ from tracer.types import CCall
 TOOL_IDS = (3, 4, 5, 2)  # 0, 1 (coverage.py) and 2 (profilers) are conventionally taken
 TOOL_NAME = "tracer"
 CO_GENERATOR_LIKE = 0x20 | 0x80 | 0x200
+DISABLE = sys.monitoring.DISABLE if hasattr(sys, "monitoring") else None
 
 
 class SysMonitorHook:
@@ -43,6 +47,9 @@ class SysMonitorHook:
         self._instr_codes: dict[int, types.CodeType] = {}
         self._states: list[ThreadState] = []
         self._lock = threading.Lock()
+        self._c_armed = False  # C_RETURN / C_RAISE callbacks registered
+        # is_user's own cache, read directly on the CALL path (see the module docstring)
+        self._user_files: dict[str, bool] = getattr(is_user, "files", {})
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -60,8 +67,6 @@ class SysMonitorHook:
         mon.register_callback(tool, E.PY_RETURN, self.sysmon_py_return)
         mon.register_callback(tool, E.PY_UNWIND, self.sysmon_py_unwind)
         mon.register_callback(tool, E.CALL, self.sysmon_call)
-        mon.register_callback(tool, E.C_RETURN, self.sysmon_c_return)
-        mon.register_callback(tool, E.C_RAISE, self.sysmon_c_raise)
         mon.register_callback(tool, E.INSTRUCTION, self.sysmon_instruction)
         self.arm(self.catalog.codes())
         self.catalog.on_new_codes = self.arm
@@ -99,6 +104,7 @@ class SysMonitorHook:
                 mon.register_callback(tool, getattr(mon.events, event), None)
         finally:
             mon.free_tool_id(tool)
+        self._c_armed = False
         self._armed.clear()
         self._instr_codes.clear()
         for state in self._states:
@@ -144,14 +150,18 @@ class SysMonitorHook:
 
     def sysmon_call(self, code: types.CodeType, offset: int, func: object, arg0: object) -> Any:
         try:
-            if not self.is_user(code):
-                return sys.monitoring.DISABLE
+            user = self._user_files.get(code.co_filename)
+            if user is None:
+                user = self.is_user(code)
+            if not user:
+                return DISABLE
             entry = self.catalog.entry_for_c(func)
             if entry is None:
                 if callargs.callee_is_static(code, offset):
-                    return sys.monitoring.DISABLE
+                    return DISABLE
                 return None
             frame = sys._getframe(1)
+            self._c_returns(True)
             self.dispatcher.c_start(self._state(), frame, entry, CCall(func, offset, arg0))
         except Exception:
             pass
@@ -164,6 +174,7 @@ class SysMonitorHook:
                 frame = sys._getframe(1)
                 if self.dispatcher.c_exit(state, frame, offset, None):
                     self._watch_store(code)
+            self._c_returns(self._c_calls_open())
         except Exception:
             pass
 
@@ -172,8 +183,23 @@ class SysMonitorHook:
             state = self._state()
             if state.stack and state.stack[-1].lasti == offset:
                 self.dispatcher.c_exit(state, sys._getframe(1), offset, True)
+            self._c_returns(self._c_calls_open())
         except Exception:
             pass
+
+    def _c_returns(self, on: bool) -> None:
+        """Have C_RETURN / C_RAISE call us (while a watched C call is open) or not."""
+        if on is self._c_armed or self.tool is None:
+            return
+        with self._lock:
+            self._c_armed = on
+            E = sys.monitoring.events
+            mon, tool = sys.monitoring, self.tool
+            mon.register_callback(tool, E.C_RETURN, self.sysmon_c_return if on else None)
+            mon.register_callback(tool, E.C_RAISE, self.sysmon_c_raise if on else None)
+
+    def _c_calls_open(self) -> bool:
+        return any(o.cfunc is not None for state in self._states for o in state.stack)
 
     def _watch_store(self, code: types.CodeType) -> None:
         """Arm INSTRUCTION on `code` until the pending result has been stored."""

@@ -20,10 +20,10 @@ from tracer import env
 
 
 class UserCode:
-    __slots__ = ("_files", "include", "exclude", "prefixes", "tracer_dir")
+    __slots__ = ("files", "include", "exclude", "prefixes", "tracer_dir")
 
     def __init__(self, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
-        self._files: dict[str, bool] = {}
+        self.files: dict[str, bool] = {}
         self.include = tuple(_normalise(p) for p in include)
         self.exclude = tuple(_normalise(p) for p in exclude)
         self.prefixes = env.LIBRARY_PREFIXES
@@ -31,9 +31,9 @@ class UserCode:
 
     def __call__(self, code: types.CodeType) -> bool:
         filename = code.co_filename
-        user = self._files.get(filename)
+        user = self.files.get(filename)
         if user is None:
-            user = self._files[filename] = self.classify(filename)
+            user = self.files[filename] = self.classify(filename)
         return user
 
     def classify(self, filename: str) -> bool:
