@@ -177,7 +177,8 @@ class Builder:
             and first_in.kind == first_out.kind == "Series"
             and op.op in SERIES_CASTS
         ):
-            old, new = (first_in.dtypes or [None])[0], (first_out.dtypes or [None])[0]
+            old = first_in.dtypes[0] if first_in.dtypes else None
+            new = first_out.dtypes[0] if first_out.dtypes else None
             if old and new and old != new:
                 name = (first_out.columns or first_in.columns or [""])[0]
                 op.dtype_changes = {name: [old, new]}

@@ -14,9 +14,9 @@ Memory is bounded by the number of folds plus fixed caps, never by the number of
 - which fold each of the last `RECENT_OPS` ops went to (for node origins and FILE records);
 - ops made inside another op wait for it (it is written after them): one outer op's worth.
 
-A first op whose input was evicted before it was kept names that input in `Folding.elided`:
-it was made earlier, and the folded lineage does not know by what. Only the first op's FILE
-records are kept; the others are counted.
+A first op whose input was evicted before it was kept takes instead the node id `ELIDED`
+("earlier data", counted in `Folding.elided`): made earlier, by an op the folded lineage no
+longer knows. Only the first op's FILE records are kept; the others are counted.
 
 `load(path, fold_above=N)` (build.py) folds a log once it holds more than N ops.
 """
@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from tracer.events.format import Kind
 from tracer.lineage.build import Builder
-from tracer.lineage.graph import Fold, Folding, Lineage, Node, Op
+from tracer.lineage.graph import ELIDED, Fold, Folding, Lineage, Node, Op
 
 # The views (`tracer show`, `tracer summary`) fold a log of more ops than this: beyond it a
 # tree drawn op by op is unreadable anyway, and building it costs about 0.3 ms and 5 kB an op.
@@ -250,19 +250,20 @@ class FoldingBuilder(Builder):
             if parent is not None:
                 op.parent = parent.seq
         fed: set[int] = set()
-        for nid, node in zip(op.inputs, ins, strict=False):
-            if node is None:
-                if self.nodes.recent.forgotten:
-                    self.totals.elided.add(nid)
+        inputs = op.inputs
+        for i, (nid, node) in enumerate(zip(inputs, ins, strict=False)):
+            producer = None if node is None else self._producer(node)
+            if node is None and not self.nodes.recent.forgotten:
+                continue  # never recorded: as `Builder` leaves it
+            if node is None or (producer is None and node.origin is not None):
+                # made earlier by an op no longer known: one "earlier data" for them all
+                inputs[i] = ELIDED
+                self.totals.elided += 1
                 continue
             self.nodes.keep(nid, node)
-            producer = self._producer(node)
             if producer is not None:
                 node.origin = producer.seq
                 fed.add(producer.seq)
-            elif node.origin is not None:  # made by an op this builder no longer knows
-                node.origin = None
-                self.totals.elided.add(nid)
         self.fed_from[op.seq] = fed
         for nid, node in zip(op.outputs, outs, strict=False):
             if node is not None:
@@ -376,4 +377,4 @@ def add_totals(into: Folding, other: Folding, prefix: str) -> None:
     into.files_read += other.files_read
     into.files_written += other.files_written
     into.errors += other.errors
-    into.elided.update(prefix + nid for nid in other.elided)
+    into.elided += other.elided

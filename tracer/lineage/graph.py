@@ -101,6 +101,10 @@ class Op:
         return self.facts.get("error")
 
 
+# In a folded lineage, the node id of every input made by an op that was not kept.
+ELIDED = "earlier"
+
+
 @dataclass
 class Fold:
     """The ops of one call site that a folded op stands for; the op itself is the first of them.
@@ -140,7 +144,7 @@ class Folding:
     files_read: int = 0
     files_written: int = 0
     errors: int = 0  # ops that raised, and ERROR records
-    elided: set[str] = field(default_factory=set)  # inputs made earlier, not kept
+    elided: int = 0  # inputs of kept ops made by ops no longer known (node id ELIDED)
 
 
 @dataclass

@@ -492,9 +492,9 @@ class ColumnLineage:
         if op.op in ("groupby", "groupby.getitem") and infos:
             # a GroupBy object: the frame's columns, waiting for an aggregation
             keys = param_columns(op, "key") if op.op == "groupby.getitem" else []
-            cols = {c: main.columns[c] for c in keys if c in main.columns} or dict(main.columns)
+            grouped = {c: main.columns[c] for c in keys if c in main.columns}
             for nid in op.outputs:
-                self.info[nid] = ColumnInfo(cols, frozenset(indirect))
+                self.info[nid] = ColumnInfo(grouped or dict(main.columns), frozenset(indirect))
             return
         for nid in op.outputs:
             node = lin.nodes.get(nid)

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from tracer.lineage.graph import FileRecord, Lineage, Node, Op
+from tracer.lineage.graph import ELIDED, FileRecord, Lineage, Node, Op
 from tracer.lineage.processors import FITS, ROW_FILTERS, base_name, short_type
 
 MINUS = "\u2212"  # a real minus sign: "−207 rows" lines up with "+3 cols"
@@ -272,6 +272,8 @@ def op_parts(
         model_in = next(n for n in ins if n is not None and n.kind == "model")
         first_in = next((n for n in ins if n is not None and n.kind != "model"), model_in)
     first_out = outs[0] if outs else None
+    # folded: inputs made by ops that were not kept
+    earlier = sum(1 for i in op.inputs if is_elided(i)) if lineage.folded else 0
     f = next((x for x in lineage.files if x.op == op.seq), None)
     # shapes: before -> after
     grouped = op.op == "groupby" or op.op.startswith("groupby.")
@@ -289,6 +291,8 @@ def op_parts(
             parts.append(Part(node_text(first_in), "shape"))
         elif ins and ins[0] is not None:
             parts.append(Part(node_text(ins[0]), "shape"))
+        elif earlier:
+            parts.append(Part("earlier data", "shape"))
         parts.append(Part(ARROW, "arrow"))
         parts.append(Part(file_text(f, lineage), "file"))
         if f.size is not None:
@@ -301,10 +305,12 @@ def op_parts(
         parts.append(Part(node_text(first_out), "model"))
     else:
         data = [n for n in ins if n is not None and n.kind != "model"]
-        if base_name(op) not in ROW_FILTERS and len(data) > 1:
+        if earlier or (base_name(op) not in ROW_FILTERS and len(data) > 1):
             text = " + ".join(node_text(n) for n in data[:3])
             if len(data) > 3:
                 text += f" + {len(data) - 3} more"
+            if earlier:
+                text += f" + {earlier} earlier" if data else "earlier data"
             parts.append(Part(text, "shape"))
             parts.append(Part(ARROW, "arrow"))
         elif first_in is not None:
@@ -448,6 +454,8 @@ def source_label(key: str, lineage: Lineage) -> str:
         return rel(rest, lineage)
     if kind == "object":
         node = lineage.nodes.get(rest)
+        if node is None and is_elided(rest):
+            return "earlier data"
         what = node_text(node) if node is not None else rest
         if node is not None and node.kind not in ("model", "object"):
             what = f"{node.kind} {what}"
@@ -458,9 +466,15 @@ def source_label(key: str, lineage: Lineage) -> str:
 def origin_text(key: str, lineage: Lineage) -> str:
     """Why a source ("object:<node id>") has no op that made it: it came from outside the
     traced code, or, in a folded lineage, its op was not kept."""
-    if lineage.folded is not None and key.partition(":")[2] in lineage.folded.elided:
-        return "made earlier, by an op not kept when folding"
+    folded = lineage.folded
+    if folded is not None and is_elided(key.partition(":")[2]):
+        return f"{plural(folded.elided, 'input')} made by ops not kept when folding"
     return "origin not recorded"
+
+
+def is_elided(node_id: str) -> bool:
+    """The node id of inputs made by ops a folded lineage did not keep (`c1.earlier` too)."""
+    return node_id.rpartition(".")[2] == ELIDED
 
 
 def run_title(lineage: Lineage) -> str:
