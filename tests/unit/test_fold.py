@@ -63,6 +63,7 @@ def assert_same_counts(folded: Lineage, full: Lineage) -> None:
         "errors",
     ):
         assert getattr(a, name) == getattr(b, name), name
+    assert a.dropping == b.dropping == len(b.filters)
     assert sum(op.count for op in folded.ops) == len(full.ops)
     assert folded.folded.last_seq == max((op.seq for op in full.ops), default=0)
     assert len(Flow.of(folded).top) <= len(Flow.of(full).top)

@@ -191,6 +191,14 @@ class Builder:
             op.file = {"path": path, "mode": mode}
 
     def _columns(self, op: Op, a: Node, b: Node) -> None:
+        if (
+            a.columns is not None
+            and a.columns is b.columns
+            and a.dtypes is b.dtypes
+            and op.op not in COLUMN_RENAMERS
+            and "cols_renamed" not in op.facts
+        ):
+            return  # one SCHEMA record for both: nothing added, removed, renamed or cast
         cin, cout = a.columns or [], b.columns or []
         if op.op in COLUMN_RENAMERS and len(cin) == len(cout):
             op.cols_renamed = {x: y for x, y in zip(cin, cout) if x != y}
@@ -308,7 +316,7 @@ def merge_children(lineage: Lineage, paths: list[str], fold_above: int | None = 
             {"log": path, "run_id": child.run.id, "pid": pid, "status": child.run.status}
         )
         folded = folded or child.folded is not None
-        add_totals(totals, child_totals, prefix)
+        add_totals(totals, child_totals)
         offset += child_totals.last_seq
     if folded:
         totals.last_seq = offset

@@ -368,8 +368,8 @@ def totals_of(lineage: Lineage) -> Folding:
     )
 
 
-def add_totals(into: Folding, other: Folding, prefix: str) -> None:
-    """Add a child process's totals (its node ids get `prefix`, as merge_children gives them)."""
+def add_totals(into: Folding, other: Folding) -> None:
+    """Add a child process's totals to its parent's (merge_children)."""
     into.ops += other.ops
     into.top_ops += other.top_ops
     into.kinds.update(other.kinds)

@@ -38,6 +38,11 @@ class Counts:
     writes: int
     errors: int
 
+    @property
+    def dropping(self) -> int:
+        """How many ops dropped rows (a folded op stands for several)."""
+        return sum(op.fold.dropping if op.fold is not None else 1 for op in self.filters)
+
     @classmethod
     def of(cls, lineage: Lineage, flow: Flow | None = None) -> Counts:
         flow = flow or Flow.of(lineage)
@@ -153,8 +158,7 @@ class RunSummary:
         if not c.filters:
             return Text("none", style="bright_black")
         t = Text()
-        dropping = sum(op.fold.dropping if op.fold is not None else 1 for op in c.filters)
-        t.append(tx.plural(dropping, "op"), style="bold")
+        t.append(tx.plural(c.dropping, "op"), style="bold")
         t.append(" dropped rows: ", style="bright_black")
         for i, op in enumerate(c.filters[:6]):
             if i:
@@ -259,7 +263,7 @@ def run_summary(lineage: Lineage) -> RenderableType:
     if frames:
         bits.append((tx.plural(frames, "DataFrame"), ""))
     if c.filters:
-        bits.append((tx.plural(len(c.filters), "row filter"), "yellow"))
+        bits.append((tx.plural(c.dropping, "row filter"), "yellow"))
     if c.cols_added or c.cols_removed:
         bits.append((f"+{c.cols_added} {tx.MINUS}{c.cols_removed} columns", ""))
     if c.errors:
@@ -283,8 +287,13 @@ def run_summary(lineage: Lineage) -> RenderableType:
             if i:
                 t.append(", ", style="bright_black")
             t.append(path, style=style)
-        if len(seen) > 4:
-            t.append(f" and {len(seen) - 4} more", style="bright_black")
+        more = len(seen) - 4
+        folded = lineage.folded
+        if folded is not None:  # it keeps the first op's files of each call site only
+            more = max(more, 0) + (folded.files_read if mode == "read" else folded.files_written)
+            more -= len(files)
+        if more > 0:
+            t.append(f" and {more} more", style="bright_black")
         grid.add_row(word, t)
     models = [n for n in lineage.nodes.values() if n.kind == "model" and n.origin is not None]
     if models:
