@@ -51,14 +51,20 @@ def _classify(t: type) -> str | None:
     return None
 
 
+_type_names: dict[type, str] = {}
+
+
 def type_name(obj: object) -> str:
     t = type(obj)
-    mod = t.__module__
-    if mod.startswith("pandas."):
-        mod = "pandas"
-    elif mod.startswith("numpy"):
-        mod = "numpy"
-    return f"{mod}.{t.__qualname__}"
+    name = _type_names.get(t)
+    if name is None:
+        mod = t.__module__
+        if mod.startswith("pandas."):
+            mod = "pandas"
+        elif mod.startswith("numpy"):
+            mod = "numpy"
+        name = _type_names[t] = f"{mod}.{t.__qualname__}"
+    return name
 
 
 # Caches keyed by identity (the object pinned beside its answer). Most ops hand their result

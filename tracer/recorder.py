@@ -1,8 +1,9 @@
 """The recorder: turns the calls the hooks keep into nodes, ops and files in the log.
 
 It owns object identity. A node is one version of one data object; the registry maps
-`id(obj)` to the object's current node through a weak reference whose callback evicts the
-entry (ids are reused as soon as an object dies), so no user data is ever kept alive. A call
+`id(obj)` to the object's current node through a weak reference, checked at every lookup (ids
+are reused as soon as an object dies) and swept of dead entries as the table grows, so no
+user data is ever kept alive. A call
 that mutates its target (`df["x"] = ...`, `df.loc[...] = ...`, `inplace=True`, `fit`) makes a
 new version of the same object whose parent is the previous version.
 
@@ -38,6 +39,7 @@ from tracer.types import CCall
 
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
 MAX_CONTAINER = 64  # items of a list / dict argument scanned for data objects
+SWEEP_MIN = 1024  # registry size at which slots of dead objects are first swept
 # Ops whose output is not determined by their inputs: their outputs get content fingerprints.
 UNSEEDED = {"sample": "random_state", "train_test_split": "random_state"}
 
@@ -107,6 +109,7 @@ class Recorder:
         self.values = values
         self._lock = threading.RLock()
         self._slots: dict[int, Slot] = {}
+        self._sweep_at = SWEEP_MIN
         self._seq = 0
         self._nodes = 0
         self._objects = 0
@@ -138,13 +141,14 @@ class Recorder:
         op = OpenOp()
         op.entry, op.name, op.parent, op.args, op.partial = entry, name, parent, args, partial
         op.caller = caller
-        op.subject = _subject(entry, args)
+        op.subject = subject = _subject(entry, args)
         op.start = time.perf_counter_ns()
         defaults = self.defaults.get(id(frame.f_code)) if frame is not None else None
         with self._lock:
             op.site, source = self._site(caller)
-        op.params, data = self._split_args(entry, args, defaults, None if self.values else source)
-        with self._lock:
+            op.params, data = self._split_args(
+                entry, args, subject, defaults, None if self.values else source
+            )
             self._seq += 1
             op.seq = self._seq
             op.thread = self._thread()
@@ -263,6 +267,7 @@ class Recorder:
         self,
         entry: Entry,
         args: dict[str, Any],
+        subject: Any,
         defaults: dict[str, Any] | None,
         source: str | None,
     ) -> tuple[dict[str, str], list[Any]]:
@@ -274,7 +279,6 @@ class Recorder:
         """
         params: dict[str, str] = {}
         data: list[Any] = []
-        subject = _subject(entry, args)
         if subject is not None and d.kind_of(subject) is not None:
             data.append(subject)
         hidden = entry.extra.get("hide", ())
@@ -345,9 +349,8 @@ class Recorder:
         fingerprint: str | None,
         previous: Slot | None = None,
     ) -> Slot | None:
-        key = id(obj)
         try:
-            ref = weakref.ref(obj, lambda r: self._evict(key, r))
+            ref = weakref.ref(obj)
         except TypeError:
             return None
         self._nodes += 1
@@ -358,7 +361,9 @@ class Recorder:
             self._objects += 1
             version, object_no = 1, self._objects
         slot = Slot(ref, node, version, object_no, fingerprint)
-        self._slots[key] = slot
+        self._slots[id(obj)] = slot
+        if len(self._slots) >= self._sweep_at:
+            self._sweep()
         try:
             shape, columns, dtypes = d.describe(obj, kind)
         except Exception as exc:
@@ -400,11 +405,16 @@ class Recorder:
             return frozenset(map(str, obj.columns))  # a row-wise function of a frame reads it all
         return None
 
-    def _evict(self, key: int, ref: weakref.ref) -> None:
-        # Runs when an object dies: drop its slot unless the id already belongs to a new one.
-        slot = self._slots.get(key)
-        if slot is not None and slot.ref is ref:
-            del self._slots[key]
+    def _sweep(self) -> None:
+        """Forget the slots of objects that have died (the lock is held).
+
+        Slots are not evicted one by one from weakref callbacks: a callback per object costs
+        more than the whole table check, which runs when the table has doubled since the last
+        one (amortised O(1) per node). A dead slot is harmless meanwhile: every lookup checks
+        that the slot's referent is the very object asked about, since ids are reused.
+        """
+        self._slots = {k: s for k, s in self._slots.items() if s.ref() is not None}
+        self._sweep_at = max(SWEEP_MIN, 2 * len(self._slots))
 
     def _outputs(self, op: OpenOp, value: Any, result_known: bool) -> list[int]:
         entry = op.entry

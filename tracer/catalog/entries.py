@@ -22,6 +22,19 @@ MODEL = "model"  # predict/transform/score with an estimator: inputs include the
 Namer = Callable[[Mapping[str, object]], "str | None"]
 
 
+def class_attr(cls: type, name: str) -> object:
+    """`name` as `cls` defines or inherits it, without running a descriptor (a property stays
+    a property): `inspect.getattr_static` for classes, at a fraction of its cost."""
+    for klass in cls.__mro__:
+        found = klass.__dict__.get(name, _MISSING)
+        if found is not _MISSING:
+            return found
+    return None
+
+
+_MISSING = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One watched callable. `name` is the short op name shown to users (seed vocabulary)."""

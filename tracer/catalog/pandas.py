@@ -17,6 +17,7 @@ from tracer.catalog.entries import (
     READ,
     WRITE,
     Entry,
+    class_attr,
 )
 
 READ_PATH_PARAMS = ("filepath_or_buffer", "path", "path_or_buf", "io", "path_or_buffer")
@@ -377,8 +378,6 @@ def array_ufunc(args: Mapping[str, object]) -> str:
 
 def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
     """Every (callable, Entry) pair of pandas, once `import pandas` has finished."""
-    import inspect
-
     from pandas.core import arraylike, indexing
     from pandas.core.groupby import generic, groupby
 
@@ -396,7 +395,7 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
 
     for cls in (pd.DataFrame, pd.Series):
         cname = cls.__name__
-        static = lambda n, c=cls: inspect.getattr_static(c, n, None)  # noqa: E731
+        static = lambda n, c=cls: class_attr(c, n)  # noqa: E731
         for name, fmt in WRITERS.items():
             fn = static(name)
             if fn is not None:
@@ -428,14 +427,14 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
         if isinstance(values, property):
             yield values, Entry("values", f"pandas.{cname}.values")
     yield (
-        inspect.getattr_static(pd.DataFrame, "__setattr__"),
+        class_attr(pd.DataFrame, "__setattr__"),
         Entry("setattr", "pandas.NDFrame.__setattr__", MUTATE, namer=frame_setattr),
     )
     yield (
-        inspect.getattr_static(pd.DataFrame, "__getattr__"),
+        class_attr(pd.DataFrame, "__getattr__"),
         Entry("getattr", "pandas.NDFrame.__getattr__", namer=frame_getattr),
     )
-    ufunc = inspect.getattr_static(pd.Series, "__array_ufunc__", None)
+    ufunc = class_attr(pd.Series, "__array_ufunc__")
     if ufunc is not None:
         yield (
             ufunc,
@@ -447,9 +446,7 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             ),
         )
     for dunder, name in {**OPERATORS, **UNARY}.items():
-        fn = arraylike.OpsMixin.__dict__.get(dunder) or inspect.getattr_static(
-            pd.Series, dunder, None
-        )
+        fn = arraylike.OpsMixin.__dict__.get(dunder) or class_attr(pd.Series, dunder)
         if fn is not None:
             yield fn, Entry(name, f"pandas.{dunder}")
 

@@ -13,7 +13,7 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
-from tracer.catalog.entries import CONSTRUCT, FIT, MODEL, TRANSFORM, Entry
+from tracer.catalog.entries import CONSTRUCT, FIT, MODEL, TRANSFORM, Entry, class_attr
 
 FIT_METHODS = ("fit", "partial_fit")
 MODEL_METHODS = (
@@ -59,8 +59,6 @@ FUNCTIONS = {
 
 
 def provide(module: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
-    import inspect
-
     name = module.__name__
     for fname in FUNCTIONS.get(name, ()):
         fn = module.__dict__.get(fname)
@@ -77,7 +75,7 @@ def provide(module: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
         if init is not None:  # LinearRegression(...): the model's origin, with its hyperparameters
             yield init, Entry(cls.__name__, f"{name}.{cls.__qualname__}", CONSTRUCT)
         for meth in FIT_METHODS + MODEL_METHODS:
-            fn = inspect.getattr_static(cls, meth, None)
+            fn = class_attr(cls, meth)
             if fn is None:
                 continue
             role = FIT if meth in FIT_METHODS else MODEL

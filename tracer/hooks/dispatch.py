@@ -124,6 +124,7 @@ class Dispatcher:
         self.sink = sink
         self.wrappers = wrapper_codes
         self.is_user = is_user
+        self.user_files: dict[str, bool] = getattr(is_user, "files", {})
         self.on_give_up = on_give_up
         self.errors = 0
         self.gave_up = False
@@ -135,7 +136,12 @@ class Dispatcher:
             wrappers = self.wrappers
             while caller is not None and id(caller.f_code) in wrappers:
                 caller = caller.f_back
-            if caller is None or not self.is_user(caller.f_code):
+            if caller is None:
+                return
+            # (most calls come from library code: the user-code cache is read in place)
+            code = caller.f_code
+            user = self.user_files.get(code.co_filename)
+            if not (self.is_user(code) if user is None else user):
                 return
             stack = state.stack
             if stack and stack[-1].cfunc is not None:

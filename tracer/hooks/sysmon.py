@@ -1,18 +1,26 @@
 """The sys.monitoring backend (Python 3.12+), shaped like coverage.py's sysmon core.
 
-* `PY_START | PY_RETURN` are set *locally*, on the watched code objects only: every other
-  function in the program runs with no callback at all.
+* `PY_START | PY_RETURN` are set *locally* on the watched code objects.
+* `PY_START` is also global, to meet every other code object once: a library function gets
+  `DISABLE` at once and never calls us again; a user function is armed with local
+  `CALL | C_RETURN | C_RAISE` (C callables such as pickle.dump or np.fromfile have no code
+  object to arm: their calls are seen at the user's call sites) and then gets `DISABLE` too.
+  User frames already running when tracing starts are armed from the thread stacks.
+* `CALL` returns `DISABLE` at user call sites whose callee is a static name or attribute chain
+  that is not a watched C callable; a call site whose callee is a local variable stays armed,
+  since it may call pickle.dump on a later pass. `C_RETURN` and `C_RAISE` get a callback only
+  while a watched C call is open.
 * `PY_UNWIND` (which cannot be local) closes recorded calls that end by an exception.
-* `CALL | C_RETURN | C_RAISE` are global because C callables (pickle.dump, np.fromfile) have
-  no code object to arm. `CALL` returns `DISABLE` at every call site in library code, and at
-  user call sites whose callee is a static name or attribute chain that is not a watched C
-  callable; a call site whose callee is a local variable stays armed, since it may call
-  pickle.dump on a later pass. Importing a library runs tens of thousands of call sites past
-  `CALL` once each, so that path is a file-name lookup and nothing else; `C_RETURN` and
-  `C_RAISE` (which follow every C call at a site still armed) get a callback only while a
-  watched C call is open.
 * The result of a C call is read after the store that follows it, with a one-shot local
   `INSTRUCTION` event on the caller's code object.
+
+Why `CALL` is not global: code run inside a callback (the recorder, and the pandas code it
+calls) never gets its call sites DISABLEd, since no event fires there, and an instrumented call
+site is never specialised: a global `CALL` made the recorder itself run 1.6x slower.
+
+A location DISABLEd for `PY_START` stays disabled when local events are added to it later, so
+arming a watched function that has already run (pandas calls some of its own functions while
+it is being imported) restarts events once.
 
 We claim a free tool id and never evict another tool; `stop()` frees everything it set.
 """
@@ -48,6 +56,8 @@ class SysMonitorHook:
         self._states: list[ThreadState] = []
         self._lock = threading.Lock()
         self._c_armed = False  # C_RETURN / C_RAISE callbacks registered
+        self._user_codes: dict[int, types.CodeType] = {}  # armed for CALL
+        self._seen: set[int] = set()  # ids of the code objects given DISABLE on PY_START
         # is_user's own cache, read directly on the CALL path (see the module docstring)
         self._user_files: dict[str, bool] = getattr(is_user, "files", {})
 
@@ -70,17 +80,38 @@ class SysMonitorHook:
         mon.register_callback(tool, E.INSTRUCTION, self.sysmon_instruction)
         self.arm(self.catalog.codes())
         self.catalog.on_new_codes = self.arm
+        for frame in sys._current_frames().values():
+            while frame is not None:
+                if self.is_user(frame.f_code):
+                    self._arm_user(frame.f_code)
+                frame = frame.f_back
         # A site DISABLEd by an earlier session in this process must fire again for us.
         mon.restart_events()
-        mon.set_events(tool, E.PY_UNWIND | E.CALL | E.C_RETURN | E.C_RAISE)
+        mon.set_events(tool, E.PY_START | E.PY_UNWIND)
 
     def arm(self, codes: list[types.CodeType]) -> None:
+        """Watch these functions (the catalog resolved them)."""
         if self.tool is None:
             return
         E = sys.monitoring.events
+        restart = False
         for code in codes:
             sys.monitoring.set_local_events(self.tool, code, E.PY_START | E.PY_RETURN)
             self._armed.append(code)
+            restart = restart or id(code) in self._seen
+        if restart:
+            sys.monitoring.restart_events()  # see the module docstring
+
+    def _arm_user(self, code: types.CodeType) -> None:
+        """Watch the call sites of a user function (for calls of C callables)."""
+        if self.tool is None or id(code) in self._user_codes:
+            return
+        E = sys.monitoring.events
+        self._user_codes[id(code)] = code
+        current = sys.monitoring.get_local_events(self.tool, code)
+        sys.monitoring.set_local_events(
+            self.tool, code, current | E.CALL | E.C_RETURN | E.C_RAISE
+        )
 
     def stop(self) -> None:
         if self.tool is None:
@@ -90,7 +121,8 @@ class SysMonitorHook:
         self.catalog.on_new_codes = None
         try:
             mon.set_events(tool, 0)
-            for code in self._armed + list(self._instr_codes.values()):
+            codes = self._armed + list(self._instr_codes.values())
+            for code in codes + list(self._user_codes.values()):
                 mon.set_local_events(tool, code, 0)
             for event in (
                 "PY_START",
@@ -106,6 +138,8 @@ class SysMonitorHook:
             mon.free_tool_id(tool)
         self._c_armed = False
         self._armed.clear()
+        self._user_codes.clear()
+        self._seen.clear()
         self._instr_codes.clear()
         for state in self._states:
             self.dispatcher.close(state)
@@ -129,22 +163,38 @@ class SysMonitorHook:
             entry = self.catalog.code_entries.get(id(code))
             if entry is not None:
                 self.dispatcher.start(self._state(), sys._getframe(1), entry)
+                return None
+            user = self._user_files.get(code.co_filename)
+            if user is None:
+                user = self.is_user(code)
+            if user:
+                self._arm_user(code)
+            self._seen.add(id(code))
+            return DISABLE
         except Exception:
-            pass
+            return None
 
+    # Most returns and unwinds are of frames we did not open (a watched function called by
+    # library code, any frame raising through): those are told apart here, before a call.
     def sysmon_py_return(self, code: types.CodeType, offset: int, retval: object) -> Any:
         try:
             state = self._state()
-            if state.stack:
-                self.dispatcher.exit(state, sys._getframe(1), retval, None)
+            stack = state.stack
+            if stack:
+                frame = sys._getframe(1)
+                if stack[-1].frame is frame or _opened(stack, frame):
+                    self.dispatcher.exit(state, frame, retval, None)
         except Exception:
             pass
 
     def sysmon_py_unwind(self, code: types.CodeType, offset: int, exc: BaseException) -> Any:
         try:
             state = self._state()
-            if state.stack:
-                self.dispatcher.exit(state, sys._getframe(1), None, exc)
+            stack = state.stack
+            if stack:
+                frame = sys._getframe(1)
+                if stack[-1].frame is frame or _opened(stack, frame):
+                    self.dispatcher.exit(state, frame, None, exc)
         except Exception:
             pass
 
@@ -242,3 +292,11 @@ class SysMonitorHook:
         current = sys.monitoring.get_local_events(self.tool, code)
         sys.monitoring.set_local_events(self.tool, code, current & ~E.INSTRUCTION)
         self._instr_codes.pop(id(code), None)
+
+
+def _opened(stack: list[Any], frame: types.FrameType) -> bool:
+    """Is `frame` on the stack below its top (a call whose inner calls ended unseen)?"""
+    for o in stack:
+        if o.frame is frame:
+            return True
+    return False
