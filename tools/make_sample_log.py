@@ -74,7 +74,7 @@ RECORDS: list[list] = [
         T0 + 300_000,
         80_000,
         {},
-        {"rows_removed": 1, "ratio": 0.5, "exact": True},
+        {"rows_dropped": 1, "dropped_deltas": [1], "ratio": 0.5, "exact": True},
     ],
     [Kind.NODE, 3, "series", "pandas.Series", [2], None, None, 1, 3, 3],
     [

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tracer import describe as d
+from tracer.events.format import label_facts
 from tracer.vocabulary import ROW_FILTERS
 
 LABELS_CAP = 256  # dropped labels kept per op by default (all of them with --rows full)
@@ -341,8 +342,12 @@ def on_end(
             before = subject.index
         after_obj = subject if op.before_index is not None else value
         if before is not None and d.kind_of(after_obj) in (d.DATAFRAME, d.SERIES):
-            facts.update(dropped_rows(before, after_obj.index, full=full, values=values))
-            facts.update(_filter_columns(op, facts.get("dropped_labels"), cols_of))
+            rows = dropped_rows(before, after_obj.index, full=full, values=values)
+            labels = rows.pop("dropped_labels", None)
+            facts.update(rows)
+            if labels is not None:
+                facts.update(label_facts(labels))  # the log's compact form
+            facts.update(_filter_columns(op, labels, cols_of))
 
     # columns
     derived = _derived(op, value, cols_of)

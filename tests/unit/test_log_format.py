@@ -38,6 +38,7 @@ from tracer.exceptions import LogFormatError
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_1_0 = REPO / "tests" / "data" / "format-1.0.tlog"
+SAMPLE_1_1 = REPO / "tests" / "data" / "format-1.1.tlog"
 
 HEADER_META = {"tracer": "test", "argv": ["x.py"], "start_ns": 1}
 
@@ -931,6 +932,36 @@ def test_format_1_0_sample_still_reads():
                       "error": None, "counts": {"ops": 3, "nodes": 3, "files": 2, "errors": 1}}]),
     ]  # fmt: skip
     assert reader.damage is None and reader.finished
+
+
+def test_format_1_1_sample_still_reads():
+    # Format 1.1 added the compact form of an op's dropped row labels (dropped_deltas).
+    header, records, reader = read_all(SAMPLE_1_1)
+    assert reader.version == (1, 1) and header["format"] == [1, 1]
+    ops = [rec for kind, rec in records if kind == Kind.OP]
+    dropna = next(rec for rec in ops if rec["op"] == "dropna")
+    assert dropna["facts"]["dropped_deltas"] == [1]
+    assert format.labels_of(dropna["facts"]) == [1]
+    assert reader.damage is None and reader.finished
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [[5], [0, 1, 2, 3], [3, 17, 18, 20_000, 20_001], [9, 4, -2, 2**40], ["a", "b"], [1, "x"], []],
+)
+def test_dropped_labels_read_back_in_either_form(labels):
+    facts = format.label_facts(labels)
+    assert format.labels_of(facts) == labels
+    packed = pack(facts)
+    if labels and all(type(x) is int for x in labels):
+        assert "dropped_deltas" in facts
+        assert len(packed) <= len(pack({"dropped_labels": labels}))
+    assert format.labels_of({"dropped_labels": labels}) == labels  # a 1.0 log's form
+
+
+def test_close_integer_labels_take_about_a_byte_each():
+    labels = list(range(20_000, 20_640, 3))  # 214 labels of 3 bytes each, 3 apart
+    assert len(pack(format.label_facts(labels))) < 1.2 * len(labels)
 
 
 def test_samples_exist_for_the_current_format():

@@ -18,15 +18,21 @@ Format history (keep every released version readable; samples live in tests/data
          THREAD, STRING. Repeated strings (an OP's qualname, a CALLSITE's file) may be given as
          the int id of a STRING record written before them; a fingerprint may be 16 raw bytes
          (xxh3_128) instead of 32 hex characters. Readers accept both forms.
+    1.1  an OP's facts may give its dropped row labels, when they are all integers, as
+         `dropped_deltas`: the first label, then the difference of each label from the one
+         before it (mostly 1-byte ints, where the labels themselves take 3 or 5 bytes each).
+         `labels_of(facts)` reads either form; 1.0 readers simply show no labels.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from itertools import accumulate
+from typing import Any
 
 MAGIC = b"\x93TRACER\n"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 0
+FORMAT_MINOR = 1
 FORMAT_VERSION = (FORMAT_MAJOR, FORMAT_MINOR)
 PREAMBLE = MAGIC + bytes([FORMAT_MAJOR, FORMAT_MINOR])
 PREAMBLE_SIZE = len(PREAMBLE)
@@ -95,3 +101,22 @@ FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.THREAD: ("id", "name"),
     Kind.STRING: ("id", "text"),
 }
+
+
+# -- fields with a compact form -------------------------------------------------------------------
+
+
+def label_facts(labels: list[Any]) -> dict[str, list[Any]]:
+    """The OP facts that hold dropped row `labels`: deltas when they are all integers."""
+    if labels and all(type(x) is int for x in labels):
+        return {"dropped_deltas": [labels[0], *(b - a for a, b in zip(labels, labels[1:]))]}
+    return {"dropped_labels": labels}
+
+
+def labels_of(facts: dict[str, Any]) -> list[Any] | None:
+    """The dropped row labels an OP's facts hold, in either form (None: not recorded)."""
+    deltas = facts.get("dropped_deltas")
+    if isinstance(deltas, list) and all(type(x) is int for x in deltas):
+        return list(accumulate(deltas))
+    labels = facts.get("dropped_labels")
+    return labels if isinstance(labels, list) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tracer.events.format import Kind
+from tracer.events.format import Kind, labels_of
 from tracer.lineage.graph import CallSite, FileRecord, Lineage, Node, Op, Run
 from tracer.vocabulary import ROW_FILTERS
 
@@ -168,7 +168,7 @@ class Builder:
             and op.rows_out <= op.rows_in
         ):
             op.rows_dropped = op.rows_in - op.rows_out
-        op.dropped_labels = facts.get("dropped_labels")
+        op.dropped_labels = labels_of(facts)
         if first_in and first_out and first_in.kind == first_out.kind == "DataFrame":
             self._columns(op, first_in, first_out)
         elif (
