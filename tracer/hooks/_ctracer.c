@@ -8,7 +8,9 @@
  *
  *   any event      if `pending` is non-empty and the frame (or its caller) is the frame that
  *                  waits for a C call's result: dispatcher.resolve(state)
- *   call           id(f_code) watched (catalog.code_entries): dispatcher.start(state, frame, entry)
+ *   call           id(f_code) watched (catalog.code_entries), and its first caller that is not a
+ *                  wrapper is not known library code (is_user's per-file cache, read in place):
+ *                  dispatcher.start(state, frame, entry)
  *   return         the top of the thread's stack is this frame: dispatcher.exit(...), telling a
  *                  raise from `return None` by the opcode at f_lasti, as the oracle does
  *   c_call         id(callable) watched (catalog.c_entries), or its name is a watched C method
@@ -92,11 +94,15 @@ ptrset_free(ptrset *s)
     s->shift = 64;
 }
 
-/* Rebuild `s` from the keys of `dict`, which are ids (ints) of objects the catalog pins. */
+/* Rebuild `s` from the ids (ints) in `iterable` (a dict's keys, or a set), ids of objects
+ * the catalog pins. */
 static int
-ptrset_from_dict_keys(ptrset *s, PyObject *dict)
+ptrset_from_ids(ptrset *s, PyObject *iterable)
 {
-    Py_ssize_t n = PyDict_GET_SIZE(dict);
+    Py_ssize_t n = PyObject_Length(iterable);
+    if (n < 0) {
+        return -1;
+    }
     size_t cap = 16;
     int bits = 4;
     while (cap < (size_t)n * 2 + 2) {
@@ -109,10 +115,15 @@ ptrset_from_dict_keys(ptrset *s, PyObject *dict)
         return -1;
     }
     ptrset fresh = {keys, cap - 1, 64 - bits};
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(dict, &pos, &k, &v)) {
+    PyObject *it = PyObject_GetIter(iterable);
+    if (it == NULL) {
+        PyMem_Free(keys);
+        return -1;
+    }
+    PyObject *k;
+    while ((k = PyIter_Next(it)) != NULL) {
         void *p = PyLong_Check(k) ? PyLong_AsVoidPtr(k) : NULL;
+        Py_DECREF(k);
         if (p == NULL) {
             PyErr_Clear();
             continue;
@@ -122,6 +133,11 @@ ptrset_from_dict_keys(ptrset *s, PyObject *dict)
             i = (i + 1) & fresh.mask;
         }
         keys[i] = p;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        PyMem_Free(keys);
+        return -1;
     }
     ptrset_free(s);
     *s = fresh;
@@ -139,13 +155,16 @@ typedef struct {
     /* callbacks */
     PyObject *d_start, *d_exit, *d_c_start, *d_c_exit, *d_resolve, *d_fail;
     PyObject *entry_for_c, *is_user, *ccall_type;
+    /* the recording rule's first question, "is the caller user code?", for the common no */
+    PyObject *wrapper_codes;    /* set of id(code): decorators' wrappers, skipped over */
+    PyObject *user_files;       /* dict: co_filename -> bool (is_user's cache), or NULL */
     /* Open / Pending __slots__ offsets (0: not a plain slot, use getattr) */
     PyTypeObject *open_type, *pending_type;
     Py_ssize_t open_frame, open_cfunc, open_lasti, pending_frame;
     unsigned char return_ops[256];
     /* mirrors */
-    ptrset codes, cfuncs;
-    Py_ssize_t codes_synced, cfuncs_synced, names_synced;
+    ptrset codes, cfuncs, wrappers;
+    Py_ssize_t codes_synced, cfuncs_synced, names_synced, wrappers_synced;
     char **names;
     Py_ssize_t n_names;
     int running;
@@ -383,11 +402,46 @@ on_pending(Profiler *p, Hook *h, PyFrameObject *frame)
     return done(h, PyObject_CallOneArg(h->d_resolve, p->state), "resolve");
 }
 
+/* Is the first caller of `frame` that is not a wrapper user code? 0 no (a watched function
+ * called by library code: most calls, which need no Python at all), 1 yes or not known yet
+ * (dispatcher.start asks is_user and decides), -1 error. */
+static int
+caller_is_user(Hook *h, PyFrameObject *frame)
+{
+    if (h->user_files == NULL || h->wrapper_codes == NULL) {
+        return 1;
+    }
+    if (PySet_GET_SIZE(h->wrapper_codes) != h->wrappers_synced) {
+        if (ptrset_from_ids(&h->wrappers, h->wrapper_codes) < 0) {
+            return -1;
+        }
+        h->wrappers_synced = PySet_GET_SIZE(h->wrapper_codes);
+    }
+    PyFrameObject *caller = PyFrame_GetBack(frame);
+    while (caller != NULL) {
+        PyCodeObject *code = PyFrame_GetCode(caller);
+        if (!ptrset_has(&h->wrappers, code)) {
+            PyObject *user = PyDict_GetItemWithError(h->user_files, code->co_filename);
+            Py_DECREF(code);
+            Py_DECREF(caller);
+            if (user == NULL && PyErr_Occurred()) {
+                return -1;
+            }
+            return user != Py_False;
+        }
+        Py_DECREF(code);
+        PyFrameObject *next = PyFrame_GetBack(caller);
+        Py_DECREF(caller);
+        caller = next;
+    }
+    return 0;  /* no caller at all: nothing to record */
+}
+
 static int
 on_call(Profiler *p, Hook *h, PyFrameObject *frame)
 {
     if (PyDict_GET_SIZE(h->code_entries) != h->codes_synced) {
-        if (ptrset_from_dict_keys(&h->codes, h->code_entries) < 0) {
+        if (ptrset_from_ids(&h->codes, h->code_entries) < 0) {
             return handle_error(h, "sync");
         }
         h->codes_synced = PyDict_GET_SIZE(h->code_entries);
@@ -407,6 +461,10 @@ on_call(Profiler *p, Hook *h, PyFrameObject *frame)
     Py_DECREF(key);
     if (entry == NULL) {
         return PyErr_Occurred() ? handle_error(h, "call") : 0;
+    }
+    int caller = caller_is_user(h, frame);
+    if (caller <= 0) {
+        return caller < 0 ? handle_error(h, "call") : 0;
     }
     Py_INCREF(entry);
     PyObject *args[3] = {p->state, (PyObject *)frame, entry};
@@ -450,7 +508,7 @@ on_c_call(Profiler *p, Hook *h, PyFrameObject *frame, PyObject *func)
 {
     PyObject *entry = NULL;
     if (PyDict_GET_SIZE(h->c_entries) != h->cfuncs_synced) {
-        if (ptrset_from_dict_keys(&h->cfuncs, h->c_entries) < 0) {
+        if (ptrset_from_ids(&h->cfuncs, h->c_entries) < 0) {
             return handle_error(h, "sync");
         }
         h->cfuncs_synced = PyDict_GET_SIZE(h->c_entries);
@@ -791,6 +849,8 @@ Hook_traverse(Hook *self, visitproc visit, void *arg)
     Py_VISIT(self->d_fail);
     Py_VISIT(self->entry_for_c);
     Py_VISIT(self->is_user);
+    Py_VISIT(self->wrapper_codes);
+    Py_VISIT(self->user_files);
     Py_VISIT(self->ccall_type);
     Py_VISIT(self->open_type);
     Py_VISIT(self->pending_type);
@@ -811,6 +871,8 @@ Hook_clear(Hook *self)
     Py_CLEAR(self->d_fail);
     Py_CLEAR(self->entry_for_c);
     Py_CLEAR(self->is_user);
+    Py_CLEAR(self->wrapper_codes);
+    Py_CLEAR(self->user_files);
     Py_CLEAR(self->ccall_type);
     Py_CLEAR(self->open_type);
     Py_CLEAR(self->pending_type);
@@ -825,6 +887,7 @@ Hook_dealloc(Hook *self)
     Hook_clear(self);
     ptrset_free(&self->codes);
     ptrset_free(&self->cfuncs);
+    ptrset_free(&self->wrappers);
     names_free(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -834,8 +897,9 @@ Hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     Hook *self = (Hook *)type->tp_alloc(type, 0);
     if (self != NULL) {
-        self->codes.shift = self->cfuncs.shift = 64;
+        self->codes.shift = self->cfuncs.shift = self->wrappers.shift = 64;
         self->codes_synced = self->cfuncs_synced = self->names_synced = -1;
+        self->wrappers_synced = -1;
     }
     return (PyObject *)self;
 }
@@ -886,11 +950,25 @@ Hook_init(Hook *self, PyObject *args, PyObject *kwds)
         || !(self->d_fail = PyObject_GetAttrString(dispatcher, "fail"))) {
         return -1;
     }
+    /* The dispatcher's wrapper codes and is_user's per-file cache, read in place; without
+     * them (a stand-in dispatcher in a test, say) every watched call goes to Python. */
+    PyObject *wrappers = PyObject_GetAttrString(dispatcher, "wrappers");
+    PyObject *files = PyObject_GetAttrString(is_user, "files");
+    if (wrappers != NULL && PySet_Check(wrappers) && files != NULL && PyDict_Check(files)) {
+        self->wrapper_codes = wrappers;
+        self->user_files = files;
+    }
+    else {
+        Py_XDECREF(wrappers);
+        Py_XDECREF(files);
+        PyErr_Clear();
+    }
     self->open_frame = slot_offset(self->open_type, "frame");
     self->open_cfunc = slot_offset(self->open_type, "cfunc");
     self->open_lasti = slot_offset(self->open_type, "lasti");
     self->pending_frame = slot_offset(self->pending_type, "frame");
     self->codes_synced = self->cfuncs_synced = self->names_synced = -1;
+    self->wrappers_synced = -1;
     self->events = self->callbacks = self->errors = 0;
     self->running = 1;
     return 0;
