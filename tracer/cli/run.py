@@ -117,9 +117,10 @@ def _print_summary(tracer: Tracer) -> None:
     """The run's summary block on stderr (stdout is the script's alone)."""
     try:
         from tracer.lineage.build import load
+        from tracer.lineage.fold import FOLD_ABOVE
         from tracer.renderers.summary import print_run_summary
 
-        print_run_summary(load(tracer.log_path), sys.stderr)
+        print_run_summary(load(tracer.log_path, FOLD_ABOVE), sys.stderr)  # a long run: folded
     except Exception as exc:  # a summary is never worth failing the run for
         counts = tracer.recorder.counts
         sys.stderr.write(
