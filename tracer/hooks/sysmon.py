@@ -30,6 +30,7 @@ from __future__ import annotations
 import sys
 import threading
 import types
+import weakref
 from typing import Any
 
 from tracer.hooks import callargs
@@ -57,7 +58,9 @@ class SysMonitorHook:
         self._lock = threading.Lock()
         self._c_armed = False  # C_RETURN / C_RAISE callbacks registered
         self._user_codes: dict[int, types.CodeType] = {}  # armed for CALL
-        self._seen: set[int] = set()  # ids of the code objects given DISABLE on PY_START
+        # the code objects given DISABLE on PY_START, weakly: a module's body is freed once
+        # imported, and a function made later may reuse its id
+        self._seen: dict[int, weakref.ref[types.CodeType]] = {}
         # is_user's own cache, read directly on the CALL path (see the module docstring)
         self._user_files: dict[str, bool] = getattr(is_user, "files", {})
 
@@ -98,7 +101,8 @@ class SysMonitorHook:
         for code in codes:
             sys.monitoring.set_local_events(self.tool, code, E.PY_START | E.PY_RETURN)
             self._armed.append(code)
-            restart = restart or id(code) in self._seen
+            seen = self._seen.get(id(code))
+            restart = restart or (seen is not None and seen() is code)
         if restart:
             sys.monitoring.restart_events()  # see the module docstring
 
@@ -169,7 +173,7 @@ class SysMonitorHook:
                 user = self.is_user(code)
             if user:
                 self._arm_user(code)
-            self._seen.add(id(code))
+            self._seen[id(code)] = weakref.ref(code)
             return DISABLE
         except Exception:
             return None
