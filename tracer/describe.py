@@ -106,12 +106,12 @@ def dtype_name(dtype: Any) -> str:
 def describe(obj: Any, kind: str) -> tuple[list[int] | None, list[str] | None, list[str] | None]:
     """(shape, column names, dtypes) of a data object; Nones where they do not apply."""
     if kind == DATAFRAME:
-        columns = column_names(obj.columns)
+        names = column_names(obj.columns)
         try:
             dtypes = frame_dtypes(obj._mgr)
         except Exception:
             dtypes = [dtype_name(d) for d in obj.dtypes.tolist()]
-        return [len(obj.index), len(columns)], columns, dtypes
+        return [len(obj.index), len(names)], names, dtypes
     if kind == SERIES:
         name = obj.name
         return list(obj.shape), ([] if name is None else [_label(name)]), [dtype_name(obj.dtype)]

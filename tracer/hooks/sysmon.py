@@ -83,7 +83,8 @@ class SysMonitorHook:
         mon.register_callback(tool, E.INSTRUCTION, self.sysmon_instruction)
         self.arm(self.catalog.codes())
         self.catalog.on_new_codes = self.arm
-        for frame in sys._current_frames().values():
+        for top in sys._current_frames().values():
+            frame: types.FrameType | None = top
             while frame is not None:
                 if self.is_user(frame.f_code):
                     self._arm_user(frame.f_code)
