@@ -1,9 +1,10 @@
-"""Build the optional C profile filter; the project's metadata lives in pyproject.toml.
+"""Build the optional C filters; the project's metadata lives in pyproject.toml.
 
-`tracer.hooks._ctracer` speeds up the sys.setprofile backend, so it is built for Python < 3.12
-only (3.12+ uses sys.monitoring, which does better), and never when `TRACER_DISABLE_EXTENSION`
-is set to anything but "" or "0". A failed build never fails the install: tracer then uses the
-pure-Python profile function, and `tracer debug sys` says why.
+`tracer.hooks._ctracer` is the sys.setprofile backend's profile function, built for Python
+< 3.12; `tracer.hooks._monfilter` gives the sys.monitoring backend (3.12+) its quick "nothing to
+do". Neither is built when `TRACER_DISABLE_EXTENSION` is set to anything but "" or "0". A failed
+build never fails the install: tracer then uses its pure-Python callbacks, and `tracer debug`
+says why.
 """
 
 from __future__ import annotations
@@ -39,19 +40,21 @@ class OptionalBuildExt(build_ext):
 
 
 def _wanted() -> bool:
-    if os.environ.get("TRACER_DISABLE_EXTENSION", "") not in ("", "0"):
-        return False
-    return sys.version_info < (3, 12)
+    return os.environ.get("TRACER_DISABLE_EXTENSION", "") in ("", "0")
 
 
 ext_modules = []
-if _wanted():
+if _wanted() and sys.version_info < (3, 12):
     ext_modules.append(
         Extension("tracer.hooks._ctracer", ["tracer/hooks/_ctracer.c"], optional=True)
+    )
+elif _wanted():
+    ext_modules.append(
+        Extension("tracer.hooks._monfilter", ["tracer/hooks/_monfilter.c"], optional=True)
     )
 
 setup(
     ext_modules=ext_modules,
     cmdclass={"build_ext": OptionalBuildExt},
-    package_data={"tracer.hooks": ["_ctracer.c", "_ctracer.pyi"]},
+    package_data={"tracer.hooks": ["_ctracer.c", "_ctracer.pyi", "_monfilter.c"]},
 )

@@ -127,10 +127,10 @@ def main() -> None:
     print("| op | " + " | ".join(f"{n:,} rows" for n in sizes) + " |")
     print("| --- |" + " ---: |" * len(sizes))
     for name in names:
-        cells = [f"+{results[n][name][1]:.0f} ({results[n][name][2]:.2f}×)" for n in sizes]
+        cells = [f"{results[n][name][1]:+.0f} ({results[n][name][2]:.2f}×)" for n in sizes]
         print(f"| {name} | " + " | ".join(cells) + " |")
     medians = [statistics.median(results[n][k][1] for k in names) for n in sizes]
-    print("| **median** | " + " | ".join(f"**+{m:.0f}**" for m in medians) + " |")
+    print("| **median** | " + " | ".join(f"**{m:+.0f}**" for m in medians) + " |")
 
 
 if __name__ == "__main__":

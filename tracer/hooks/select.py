@@ -27,10 +27,36 @@ class Choice:
     reasons: list[str] = field(default_factory=list)
 
 
-def ctrace_missing() -> str | None:
-    """Why the C extension cannot be used here, or None when it imports."""
+MONFILTER_API = 1  # must equal _monfilter.API_VERSION (a stale build is not used)
+
+
+def _extensions_disabled() -> str | None:
     if os.environ.get("TRACER_DISABLE_EXTENSION", "") not in ("", "0"):
         return "TRACER_DISABLE_EXTENSION is set"
+    return None
+
+
+def monfilter_missing() -> str | None:
+    """Why the sys.monitoring backend's C filter cannot be used here, or None when it imports."""
+    if (why := _extensions_disabled()) is not None:
+        return why
+    try:
+        from tracer.hooks import _monfilter  # type: ignore[attr-defined]
+    except ImportError as exc:
+        return f"its C filter tracer.hooks._monfilter is not built ({exc})"
+    built = getattr(_monfilter, "API_VERSION", None)
+    if built != MONFILTER_API:
+        return (
+            f"its built C filter is stale (API {built}, expected {MONFILTER_API}): "
+            "reinstall tracer to rebuild it"
+        )
+    return None
+
+
+def ctrace_missing() -> str | None:
+    """Why the C extension cannot be used here, or None when it imports."""
+    if (why := _extensions_disabled()) is not None:
+        return why
     try:
         from tracer.hooks import ctrace
     except ImportError as exc:
@@ -69,6 +95,12 @@ def choose_backend(requested: str | None = None) -> Choice:
             return Choice(want, reasons)
     if env.HAS_SYSMON:
         reasons.append("sys.monitoring is available (Python 3.12+): local events on watched code")
+        why = monfilter_missing()
+        reasons.append(
+            "callbacks answer 'nothing to do' in C (tracer.hooks._monfilter)"
+            if why is None
+            else f"callbacks in Python only: {why}"
+        )
         return Choice("sysmon", reasons)
     why = ctrace_missing()
     if why is None:

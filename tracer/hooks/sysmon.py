@@ -35,6 +35,7 @@ from typing import Any
 
 from tracer.hooks import callargs
 from tracer.hooks.dispatch import Dispatcher, ThreadState
+from tracer.hooks.select import monfilter_missing
 from tracer.types import CCall
 
 TOOL_IDS = (3, 4, 5, 2)  # 0, 1 (coverage.py) and 2 (profilers) are conventionally taken
@@ -61,8 +62,12 @@ class SysMonitorHook:
         # the code objects given DISABLE on PY_START, weakly: a module's body is freed once
         # imported, and a function made later may reuse its id
         self._seen: dict[int, weakref.ref[types.CodeType]] = {}
-        # is_user's own cache, read directly on the CALL path (see the module docstring)
+        # read in place on the hot paths: is_user's per-file cache, the catalog's entries, the
+        # dispatcher's wrapper codes
         self._user_files: dict[str, bool] = getattr(is_user, "files", {})
+        self._entries = catalog.code_entries
+        self._wrappers = dispatcher.wrappers
+        self._filter: Any = None  # the C filter (tracer.hooks._monfilter), when built
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -76,9 +81,18 @@ class SysMonitorHook:
             raise RuntimeError("no free sys.monitoring tool id (3, 4, 5 and 2 are all in use)")
         E = mon.events
         tool = self.tool
-        mon.register_callback(tool, E.PY_START, self.sysmon_py_start)
-        mon.register_callback(tool, E.PY_RETURN, self.sysmon_py_return)
-        mon.register_callback(tool, E.PY_UNWIND, self.sysmon_py_unwind)
+        start, ret, unwind = self.sysmon_py_start, self.sysmon_py_return, self.sysmon_py_unwind
+        if monfilter_missing() is None:  # the same callbacks, behind their quick "no" in C
+            from tracer.hooks import _monfilter  # type: ignore[attr-defined]
+
+            self._filter = _monfilter.Filter(
+                self._entries, self._wrappers, self._user_files, self._seen, self._tls,
+                start, ret, unwind, DISABLE,
+            )  # fmt: skip
+            start, ret, unwind = self._filter.py_start, self._filter.py_return, self._filter.py_unwind
+        mon.register_callback(tool, E.PY_START, start)
+        mon.register_callback(tool, E.PY_RETURN, ret)
+        mon.register_callback(tool, E.PY_UNWIND, unwind)
         mon.register_callback(tool, E.CALL, self.sysmon_call)
         mon.register_callback(tool, E.INSTRUCTION, self.sysmon_instruction)
         self.arm(self.catalog.codes())
@@ -142,6 +156,7 @@ class SysMonitorHook:
         finally:
             mon.free_tool_id(tool)
         self._c_armed = False
+        self._filter = None
         self._armed.clear()
         self._user_codes.clear()
         self._seen.clear()
@@ -165,9 +180,19 @@ class SysMonitorHook:
     # work; these guards cover the few lines before it.
     def sysmon_py_start(self, code: types.CodeType, offset: int) -> Any:
         try:
-            entry = self.catalog.code_entries.get(id(code))
+            entry = self._entries.get(id(code))
             if entry is not None:
-                self.dispatcher.start(self._state(), sys._getframe(1), entry)
+                frame = sys._getframe(1)
+                # A quick "no" for the common case, a watched function called by library code
+                # (pandas calls its own methods all the time); dispatcher.start decides the rest.
+                caller = frame.f_back
+                if (
+                    caller is not None
+                    and id(caller.f_code) not in self._wrappers
+                    and self._user_files.get(caller.f_code.co_filename) is False
+                ):
+                    return None
+                self.dispatcher.start(self._state(), frame, entry)
                 return None
             user = self._user_files.get(code.co_filename)
             if user is None:
@@ -183,9 +208,9 @@ class SysMonitorHook:
     # library code, any frame raising through): those are told apart here, before a call.
     def sysmon_py_return(self, code: types.CodeType, offset: int, retval: object) -> Any:
         try:
-            state = self._state()
-            stack = state.stack
-            if stack:
+            state = getattr(self._tls, "state", None)
+            if state is not None and state.stack:
+                stack = state.stack
                 frame = sys._getframe(1)
                 if stack[-1].frame is frame or _opened(stack, frame):
                     self.dispatcher.exit(state, frame, retval, None)
@@ -194,9 +219,9 @@ class SysMonitorHook:
 
     def sysmon_py_unwind(self, code: types.CodeType, offset: int, exc: BaseException) -> Any:
         try:
-            state = self._state()
-            stack = state.stack
-            if stack:
+            state = getattr(self._tls, "state", None)
+            if state is not None and state.stack:
+                stack = state.stack
                 frame = sys._getframe(1)
                 if stack[-1].frame is frame or _opened(stack, frame):
                     self.dispatcher.exit(state, frame, None, exc)
