@@ -377,7 +377,7 @@ def _filter_columns(op: Any, dropped: list[int] | None, cols_of: Any) -> dict[st
         columns = (
             [_label(c) for c in subset]
             if isinstance(subset, (list, tuple))
-            else ([_label(subset)] if subset is not None else _columns(subject) or [])
+            else ([_label(subset)] if subset is not None else list(_columns(subject) or []))
         )
     elif name in ("nlargest", "nsmallest"):
         cols = args.get("columns")
@@ -413,4 +413,4 @@ def _derived(op: Any, value: Any, cols_of: Any) -> dict[str, list[str]]:
 def _columns(obj: Any) -> list[str] | None:
     if d.kind_of(obj) != d.DATAFRAME:
         return None
-    return [_label(c) for c in obj.columns]
+    return d.column_names(obj.columns)  # cached: do not change the list
