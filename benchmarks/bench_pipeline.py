@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DEMO = os.path.join(ROOT, "examples", "housing_pipeline.py")
@@ -100,19 +101,25 @@ def pure_python(runs: int) -> dict[str, float]:
     sys.path.insert(0, ROOT)
     import tracer
 
+    def timed(fn: Any) -> float:
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+
+    def traced(fn: Any) -> float:
+        with tempfile.TemporaryDirectory() as tmp, tracer.trace(log=os.path.join(tmp, "p.tlog")):
+            fn()  # the first pass meets each function once and arms or disables it
+            return timed(fn)
+
     out = {}
     for name, fn in (("fib(24)", lambda: fib(24)), ("dict loop", dict_loop)):
         ratios = []
-        for r in range(runs):
-            t0 = time.perf_counter()
-            fn()
-            plain = time.perf_counter() - t0
-            with tempfile.TemporaryDirectory() as tmp, tracer.trace(log=os.path.join(tmp, "p.tlog")):
-                fn()  # the first pass arms and disables call sites
-                t0 = time.perf_counter()
-                fn()
-                traced = time.perf_counter() - t0
-            ratios.append(traced / plain)
+        for r in range(max(runs, 7)):  # the order alternates from round to round
+            if r % 2:
+                t, p = traced(fn), timed(fn)
+            else:
+                p, t = timed(fn), traced(fn)
+            ratios.append(t / p)
         out[name] = statistics.median(ratios)
     return out
 
