@@ -73,11 +73,15 @@ def derived_fingerprint(op: str, params: Mapping[str, str], inputs: Sequence[str
     """
     items = sorted(params.items())
     ins = list(inputs)
-    if (
-        type(op) is not str
-        or not all(type(k) is str and type(v) is str for k, v in items)
-        or not all(i is None or type(i) is str for i in ins)
-    ):
+    # (plain loops: this runs for every op, and generator expressions cost more than the hash)
+    valid = type(op) is str
+    for k, v in items:
+        if type(k) is not str or type(v) is not str:
+            valid = False
+    for i in ins:
+        if i is not None and type(i) is not str:
+            valid = False
+    if not valid:
         raise TypeError("derived_fingerprint takes str op, str params and str|None inputs")
     payload = [FINGERPRINT_VERSION, "derived", op, items, ins]
     return xxhash.xxh3_128_hexdigest(marshal.dumps(payload, 2))
