@@ -44,13 +44,7 @@ def monfilter_missing() -> str | None:
         from tracer.hooks import _monfilter  # type: ignore[attr-defined]
     except ImportError as exc:
         return f"its C filter tracer.hooks._monfilter is not built ({exc})"
-    built = getattr(_monfilter, "API_VERSION", None)
-    if built != MONFILTER_API:
-        return (
-            f"its built C filter is stale (API {built}, expected {MONFILTER_API}): "
-            "reinstall tracer to rebuild it"
-        )
-    return None
+    return _stale("its built C filter", getattr(_monfilter, "API_VERSION", None), MONFILTER_API)
 
 
 def ctrace_missing() -> str | None:
@@ -67,12 +61,14 @@ def ctrace_missing() -> str | None:
             )
         return f"the C profile filter tracer.hooks._ctracer is not built ({exc})"
     built = getattr(ctrace._ctracer, "API_VERSION", None)
-    if built != ctrace.API_VERSION:
-        return (
-            f"the built C profile filter is stale (API {built}, expected "
-            f"{ctrace.API_VERSION}): reinstall tracer to rebuild it"
-        )
-    return None
+    return _stale("the built C profile filter", built, ctrace.API_VERSION)
+
+
+def _stale(what: str, built: object, expected: int) -> str | None:
+    """Why an extension built for another API version of its Python side is not used."""
+    if built == expected:
+        return None
+    return f"{what} is stale (API {built}, expected {expected}): reinstall tracer to rebuild it"
 
 
 def choose_backend(requested: str | None = None) -> Choice:

@@ -207,24 +207,20 @@ class SysMonitorHook:
     # Most returns and unwinds are of frames we did not open (a watched function called by
     # library code, any frame raising through): those are told apart here, before a call.
     def sysmon_py_return(self, code: types.CodeType, offset: int, retval: object) -> Any:
-        try:
-            state = getattr(self._tls, "state", None)
-            if state is not None and state.stack:
-                stack = state.stack
-                frame = sys._getframe(1)
-                if stack[-1].frame is frame or _opened(stack, frame):
-                    self.dispatcher.exit(state, frame, retval, None)
-        except Exception:
-            pass
+        self._ended(retval, None)
 
     def sysmon_py_unwind(self, code: types.CodeType, offset: int, exc: BaseException) -> Any:
+        self._ended(None, exc)
+
+    def _ended(self, value: object, error: BaseException | None) -> None:
+        """The frame of the event (two up: its callback called us) returned or raised."""
         try:
             state = getattr(self._tls, "state", None)
             if state is not None and state.stack:
                 stack = state.stack
-                frame = sys._getframe(1)
+                frame = sys._getframe(2)
                 if stack[-1].frame is frame or _opened(stack, frame):
-                    self.dispatcher.exit(state, frame, None, exc)
+                    self.dispatcher.exit(state, frame, value, error)
         except Exception:
             pass
 
