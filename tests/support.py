@@ -41,6 +41,29 @@ def env(**extra: str) -> dict[str, str]:
     return e
 
 
+def run_cli(
+    *args: str,
+    cwd: Path,
+    extra_env: dict[str, str] | None = None,
+    unset: tuple[str, ...] = (),
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m tracer ARGS` in a subprocess: the test environment without FORCE_COLOR and
+    `unset`, plus `extra_env`."""
+    e = env()
+    for name in ("FORCE_COLOR", *unset):
+        e.pop(name, None)
+    e.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "tracer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=timeout,
+    )
+
+
 def run_plain(args: list[str], cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, *args],

@@ -8,12 +8,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from support import env, run_traced, traced_demo
+from support import run_cli as tracer
+from support import run_traced, traced_demo
 
 from tracer.lineage.build import load
 from tracer.renderers.json_export import write_json
@@ -25,17 +25,6 @@ df = df.dropna()
 df = df.rename(columns={'a "quoted" <col>': "a;b[c](d)"})
 df.to_csv('out "weird" <name> #1.csv', index=False)
 """
-
-
-def tracer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tracer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=120,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT, env, run_traced, traced_demo
+from support import ROOT, run_traced, traced_demo
+from support import run_cli as tracer
 
 jsonschema = pytest.importorskip("jsonschema")
 referencing = pytest.importorskip("referencing")
@@ -46,17 +45,6 @@ df = pd.read_csv("orders.csv")
 df.head(2).to_csv("partial.csv", index=False)
 raise ValueError("bad input: 42")
 """
-
-
-def tracer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tracer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=120,
-    )
 
 
 class Validator:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from support import ROOT, env
+from support import run_cli as tracer
 
 from tracer.lineage.fold import FOLD_ABOVE
 
@@ -27,19 +28,6 @@ p = subprocess.run([sys.executable, *sys.argv[1:]], stdout=subprocess.DEVNULL)
 sys.stderr.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) + "\\n")
 sys.exit(p.returncode)
 """
-
-
-def tracer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    e = env()
-    e.pop("FORCE_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tracer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=e,
-        timeout=300,
-    )
 
 
 def peak_rss_kib(*args: str, cwd: Path) -> int:

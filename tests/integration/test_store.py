@@ -11,17 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import SCRIPTS, env, export_json, ops_named
+from support import SCRIPTS, env, export_json, ops_named, run_cli
 
 STORE = SCRIPTS / "store"
 
 
 def tracer(args: list[str], cwd: Path, **extra: str) -> subprocess.CompletedProcess:
-    e = env(COLUMNS="200", **extra)
-    e.pop("TRACER_HOME", None)
-    e.update(extra)
-    return subprocess.run([sys.executable, "-m", "tracer", *args], cwd=cwd, capture_output=True,
-                          text=True, env=e, timeout=300)
+    return run_cli(*args, cwd=cwd, extra_env={"COLUMNS": "200", **extra}, unset=("TRACER_HOME",))
 
 
 def traced(cwd: Path, script: str, *args: str) -> None:

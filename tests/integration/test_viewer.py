@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from support import env, run_traced, traced_demo
+from support import run_cli as tracer
 
 from tracer.events import format as logformat
 
@@ -53,23 +54,6 @@ df = pd.DataFrame({"a": [1, 2, 3]})
 df = df.head(2)
 raise RuntimeError("boom")
 """
-
-
-def tracer(
-    *args: str, cwd: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    e = env(**(extra_env or {}))
-    e.pop("FORCE_COLOR", None)
-    if extra_env:
-        e.update(extra_env)
-    return subprocess.run(
-        [sys.executable, "-m", "tracer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=e,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")
