@@ -316,6 +316,32 @@ def test_stop_leaves_no_profile_function_in_any_thread():
     assert sys.getprofile() is None
 
 
+def test_the_python_profiler_lets_go_of_every_thread_when_stopped():
+    ready, go, done = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    def user_sleeper():
+        seen["during"] = sys.getprofile() is not None
+        ready.set()
+        go.wait()
+        seen["after"] = sys.getprofile()
+        done.set()
+
+    catalog = make_catalog()
+    hook = ProfileHook(catalog, Dispatcher(RecordingSink(), catalog.wrapper_codes, is_user), is_user)
+    hook.start()
+    t = threading.Thread(target=user_sleeper)
+    t.start()
+    ready.wait()
+    # WHEN tracing stops while another thread it profiles is still alive
+    hook.stop()
+    go.set()
+    t.join()
+    # THEN that thread dropped the profile function at its next event, as the caller did
+    assert seen == {"during": True, "after": None}
+    assert sys.getprofile() is None
+
+
 @needs_ctrace
 def test_a_profile_object_restored_by_user_code_keeps_recording():
     hook = new_hook()

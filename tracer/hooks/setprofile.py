@@ -82,8 +82,15 @@ class ProfileHook:
         entry_for_c = self.catalog.entry_for_c
         dispatcher = self.dispatcher
         is_user = self.is_user
+        hook = self
 
         def profiler(frame: types.FrameType, event: str, arg: Any) -> None:
+            if not hook._running:
+                # Stopped: Python cannot clear another thread's profile function (before
+                # 3.12), so each thread still running one lets go of it at its next event.
+                if sys.getprofile() is profiler:
+                    sys.setprofile(None)
+                return
             if pending:
                 waiting = pending[-1].frame
                 if frame is waiting or frame.f_back is waiting:
