@@ -328,7 +328,8 @@ def test_the_python_profiler_lets_go_of_every_thread_when_stopped():
         done.set()
 
     catalog = make_catalog()
-    hook = ProfileHook(catalog, Dispatcher(RecordingSink(), catalog.wrapper_codes, is_user), is_user)
+    dispatcher = Dispatcher(RecordingSink(), catalog.wrapper_codes, is_user)
+    hook = ProfileHook(catalog, dispatcher, is_user)
     hook.start()
     t = threading.Thread(target=user_sleeper)
     t.start()
