@@ -993,3 +993,43 @@ def test_dump_log_reports_damage_and_refusals(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1].startswith("# truncated: the log ends inside")
     assert dump_log_main()([str(tmp_path / "missing.tlog")]) == 2
     assert capsys.readouterr().err == f"error: no such log: {tmp_path / 'missing.tlog'}\n"
+
+
+# -- a signal handler that flushes, in the middle of a flush --------------------------------------
+
+
+@pytest.mark.parametrize("when", ["before", "after", "half"])
+def test_a_flush_interrupted_by_a_flushing_handler_loses_and_repeats_nothing(
+    tmp_path, monkeypatch, when
+):
+    # GIVEN a flush of two ops, interrupted by a SIGTERM-like handler that records a trailer,
+    # flushes and ends the process (here: stops the interrupted write from going on)
+    path = tmp_path / "t.tlog"
+    w = writer_module.LogWriter(path)
+    w.record([Kind.HEADER, HEADER_META])
+    w.record(op(1))
+    w.record(op(2))
+    real = writer_module._write_all
+
+    class Died(BaseException):
+        pass
+
+    def interrupted(fd, data):
+        monkeypatch.setattr(writer_module, "_write_all", real)
+        if when == "after":
+            real(fd, data)
+        elif when == "half":
+            real(fd, data[: len(data) // 2])
+        w.record([Kind.TRAILER, {"status": "terminated"}])  # the handler
+        w.close()
+        raise Died
+
+    monkeypatch.setattr(writer_module, "_write_all", interrupted)
+    # WHEN the flush is interrupted before, halfway through or after its write
+    with pytest.raises(Died):
+        w.flush()
+    # THEN the log holds every record once, in order, and reads to the end
+    header, records, reader = read_all(path)
+    assert [r["seq"] for k, r in records if k == Kind.OP] == [1, 2]
+    assert [k for k, _ in records][-1] == Kind.TRAILER
+    assert reader.damage is None and reader.finished

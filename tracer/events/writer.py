@@ -74,6 +74,8 @@ class LogWriter:
         self.bytes_written: int = len(format.PREAMBLE)
         self._buffer: list[bytes] = []
         self._buffered = 0
+        self._inflight: list[bytes] | None = None  # records being written (see _flush)
+        self._inflight_at = 0
         self._pack = msgpack.Packer(use_bin_type=True).pack
         # Reentrant: a signal handler that records (a trailer on SIGTERM, say) may interrupt
         # record() or flush() in the same thread; a plain Lock would deadlock there.
@@ -140,18 +142,27 @@ class LogWriter:
 
     def _flush(self) -> None:
         # Caller holds the lock. Swap the buffer out first: a reentrant record() from a signal
-        # handler then lands in the new buffer instead of being written twice or lost.
+        # handler then lands in the new buffer instead of being written twice or lost. The
+        # swapped-out records stay reachable as `_inflight` until they are written: a handler
+        # that flushes and then ends the process (SIGTERM: tracer/faults.py) writes them first.
+        if self._inflight is not None:
+            self._write_inflight()
         if not self._buffer:
             return
-        buffer, self._buffer, self._buffered = self._buffer, [], 0
+        buffer = self._inflight = self._buffer
+        self._inflight_at = self.bytes_written  # the file's end: only this writer writes it
+        self._buffer, self._buffered = [], 0
         if os.getpid() != self._owner or self._fd is None:
-            self._owner = None  # forked from C, without at-fork hooks: never write again
+            self._owner = self._inflight = None  # forked from C, without at-fork hooks
             return
         data = b"".join(buffer)
-        start = self.bytes_written  # the file's end: only this writer writes the file
+        start = self.bytes_written
         try:
-            _write_all(self._fd, data)
+            if self._inflight is buffer:  # (not written meanwhile by a signal handler)
+                _write_all(self._fd, data)
+                self._inflight = None
         except BaseException:
+            self._inflight = None
             # A full disk, or a KeyboardInterrupt just as os.write returned (a notebook's Ctrl-C).
             # Part of a record may have reached the file, and anything appended after it would
             # be misread as that record's tail: cut the file back to the last whole flush and
@@ -170,7 +181,21 @@ class LogWriter:
             except BaseException:
                 self._owner = None
             raise
-        self.bytes_written += len(data)
+        self.bytes_written = max(self.bytes_written, start + len(data))
+
+    def _write_inflight(self) -> None:
+        """A flush interrupted by a signal handler that flushes: write what it was writing,
+        unless its write already happened (the file's end tells)."""
+        buffer, self._inflight = self._inflight, None
+        if buffer is self._buffer:  # interrupted mid-swap: the records are still the buffer
+            self._buffer, self._buffered = [], 0
+        if buffer is None or self._fd is None:
+            return
+        data = b"".join(buffer)
+        done = os.lseek(self._fd, 0, os.SEEK_CUR) - self._inflight_at
+        if 0 <= done < len(data):
+            _write_all(self._fd, data[done:])
+        self.bytes_written = self._inflight_at + len(data)
 
     def __enter__(self) -> LogWriter:
         return self
