@@ -190,8 +190,8 @@ class Store:
                     why = str(exc)
             if why is not None and os.path.exists(self.path):
                 self._note(f"the run index {self.path} was rebuilt from the logs: {why}")
-            elif why is None and _has_logs(self.runs_dir):
-                self._note(f"the run index {self.path} was missing: rebuilt from the logs")
+            # (a missing index is no news: `tracer run` leaves indexing to the first command
+            # that reads the index, and that command builds it from the logs, as here)
             # A stale -wal next to a new database would be replayed into it: remove all three.
             for suffix in ("", "-wal", "-shm", "-journal"):
                 try:
@@ -526,10 +526,6 @@ def _stat(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns
-
-
-def _has_logs(runs_dir: str) -> bool:
-    return bool(glob.glob(os.path.join(glob.escape(runs_dir), "*.tlog")))
 
 
 def _like(text: str) -> str:
