@@ -28,7 +28,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from bench_overhead import calibrate, sample  # noqa: E402  (same directory)
 
 import tracer  # noqa: E402
 from tracer.catalog import Catalog  # noqa: E402
@@ -158,24 +159,6 @@ class WholeTracer:
 
 
 # -- measuring ---------------------------------------------------------------------------------
-
-
-def calibrate(fn: Callable[[], Any], min_time: float = 0.02) -> int:
-    number = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        if time.perf_counter() - t0 >= min_time or number >= 1 << 14:
-            return number
-        number *= 2
-
-
-def sample(fn: Callable[[], Any], number: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t0) / number
 
 
 def measure(work: dict[str, Callable[[], Any]], rounds: int, logdir: str) -> tuple[dict, dict]:

@@ -149,7 +149,10 @@ def main() -> None:
 
     backend = choose_backend().name
     print(f"Python {sys.version.split()[0]} ({backend}); medians of {args.runs} interleaved runs\n")
-    print("| pipeline | plain s | traced s | traced / plain | peak RSS plain → traced (MB) | log bytes/op |")
+    print(
+        "| pipeline | plain s | traced s | traced / plain "
+        "| peak RSS plain → traced (MB) | log bytes/op |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, scale in (("housing demo (20,640 rows)", 1), ("housing ×10 (206,400 rows)", 10)):
         m = pipeline(args.runs, scale)

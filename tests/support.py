@@ -100,14 +100,7 @@ def run_traced(
 
 
 def export_json(log: Path, cwd: Path | None = None) -> dict[str, Any]:
-    p = subprocess.run(
-        [sys.executable, "-m", "tracer", "export", str(log), "--to", "json"],
-        cwd=cwd or log.parent,
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=120,
-    )
+    p = run_cli("export", str(log), "--to", "json", cwd=cwd or log.parent, timeout=120)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import EXAMPLES, SCRIPTS, env
+from support import EXAMPLES, SCRIPTS, env, export_json
 
 from tracer.catalog import Catalog
 from tracer.catalog.entries import Entry
@@ -456,16 +456,7 @@ def run(backend: str, cwd: Path, args: list[str]) -> subprocess.CompletedProcess
 
 
 def export(cwd: Path) -> dict[str, Any]:
-    p = subprocess.run(
-        [sys.executable, "-m", "tracer", "export", "run.tlog", "--to", "json"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=300,
-    )
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
+    return export_json(cwd / "run.tlog", cwd)
 
 
 def scrubbed(doc: dict[str, Any], cwd: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ IDENTITY / TRANSFORMATION / AGGREGATION, and the dataset-wide FILTER / JOIN / GR
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -118,6 +119,18 @@ FILTER, JOIN, GROUP_BY, SORT = "FILTER", "JOIN", "GROUP_BY", "SORT"
 _STRENGTH = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
 # The role of a folded op's input that only its later ops took (`Fold.fed_by`).
 LOOP = "loop"
+
+
+def relative_path(path: str, cwd: str | None) -> str:
+    """A path as the run saw it: relative to its working directory `cwd` when inside it."""
+    if cwd:
+        try:
+            r = os.path.relpath(path, cwd)
+        except ValueError:
+            return path
+        if not r.startswith(".."):
+            return r
+    return path
 
 
 def base_name(op: Op) -> str:

@@ -38,6 +38,7 @@ from tracer.lineage.processors import (
     ColumnLineage,
     Flow,
     Origin,
+    relative_path,
 )
 
 if TYPE_CHECKING:
@@ -415,7 +416,7 @@ class Query:
         cs = op.callsite
         if cs is None:
             return "?"
-        return f"{_rel(cs.file, self.lineage.run.cwd)}:{cs.line}"
+        return f"{relative_path(cs.file, self.lineage.run.cwd)}:{cs.line}"
 
     # -- internals ------------------------------------------------------------------------
     def _index(self, lin: Lineage) -> None:
@@ -491,8 +492,9 @@ class Query:
                 return hits[0]
             if len(hits) > 1:
                 raise QueryError(f"{name!r} matches several files: "
-                                 + ", ".join(_rel(p, cwd) for p in hits))
-        known = ", ".join(_rel(p, cwd) for p in paths[:6]) + (", …" if len(paths) > 6 else "")
+                                 + ", ".join(relative_path(p, cwd) for p in hits))
+        more = ", …" if len(paths) > 6 else ""
+        known = ", ".join(relative_path(p, cwd) for p in paths[:6]) + more
         hint = f" (files: {known})" if paths else ""
         raise QueryError(f"no node or file {name!r} in this run{hint}")
 
@@ -516,17 +518,6 @@ def _registry_node(recorder: Any, obj: Any) -> int | None:
     """The current node number of a live object in the recorder's identity registry."""
     number: int | None = recorder.node_of_object(obj)
     return number
-
-
-def _rel(path: str, cwd: str | None) -> str:
-    if cwd:
-        try:
-            r = os.path.relpath(path, cwd)
-        except ValueError:
-            return path
-        if not r.startswith(".."):
-            return r
-    return path
 
 
 def _show(x: Any) -> str:

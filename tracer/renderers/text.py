@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracer.lineage.graph import ELIDED, FileRecord, Lineage, Node, Op
-from tracer.lineage.processors import FITS, ROW_FILTERS, base_name, short_type
+from tracer.lineage.processors import FITS, ROW_FILTERS, base_name, relative_path, short_type
 
 MINUS = "\u2212"  # a real minus sign: "−207 rows" lines up with "+3 cols"
 ARROW = "\u2192"
@@ -160,15 +160,7 @@ def site(op: Op, script: str | None = None) -> str:
 
 def rel(path: str, lineage: Lineage | None = None) -> str:
     """A path as the run saw it: relative to its working directory when inside it."""
-    cwd = lineage.run.cwd if lineage is not None else None
-    if cwd:
-        try:
-            r = os.path.relpath(path, cwd)
-        except ValueError:
-            return path
-        if not r.startswith(".."):
-            return r
-    return path
+    return relative_path(path, lineage.run.cwd if lineage is not None else None)
 
 
 def file_text(f: FileRecord, lineage: Lineage | None = None) -> str:
