@@ -89,7 +89,8 @@ class SysMonitorHook:
                 self._entries, self._wrappers, self._user_files, self._seen, self._tls,
                 start, ret, unwind, DISABLE,
             )  # fmt: skip
-            start, ret, unwind = self._filter.py_start, self._filter.py_return, self._filter.py_unwind
+            f = self._filter
+            start, ret, unwind = f.py_start, f.py_return, f.py_unwind
         mon.register_callback(tool, E.PY_START, start)
         mon.register_callback(tool, E.PY_RETURN, ret)
         mon.register_callback(tool, E.PY_UNWIND, unwind)
@@ -182,17 +183,7 @@ class SysMonitorHook:
         try:
             entry = self._entries.get(id(code))
             if entry is not None:
-                frame = sys._getframe(1)
-                # A quick "no" for the common case, a watched function called by library code
-                # (pandas calls its own methods all the time); dispatcher.start decides the rest.
-                caller = frame.f_back
-                if (
-                    caller is not None
-                    and id(caller.f_code) not in self._wrappers
-                    and self._user_files.get(caller.f_code.co_filename) is False
-                ):
-                    return None
-                self.dispatcher.start(self._state(), frame, entry)
+                self.dispatcher.start(self._state(), sys._getframe(1), entry)
                 return None
             user = self._user_files.get(code.co_filename)
             if user is None:
