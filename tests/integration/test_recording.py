@@ -171,3 +171,24 @@ def test_failures_inside_the_recorder_never_reach_the_script(tmp_path):
     kinds = [kind.name for kind, _ in reader.records()]
     assert kinds.count("ERROR") >= 20 and kinds[-1] == "TRAILER"
     assert reader.trailer["detached"] is True
+
+
+def test_code_compiled_from_strings_belongs_to_the_module_it_runs_in(tmp_path, backend):
+    copy_script(tmp_path, "generated_code.py", "generated_lib.py")
+    plain = run_plain(["generated_code.py"], tmp_path)
+    r = run_traced(
+        ["generated_code.py"], tmp_path, backend, options=["--exclude", "generated_lib.py"]
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout == "3 4 0 3\n"
+    doc = export_json(r.log)
+    # the user's exec in their globals and in a fresh namespace: recorded, at a <string> site
+    (dropna,) = ops_named(doc, "dropna")
+    (fillna,) = ops_named(doc, "fillna")
+    assert dropna["callsite"]["file"] == fillna["callsite"]["file"] == "<string>"
+    assert dropna["rows_out"] == 3 and fillna["parent"] is None
+    # the user's dataclass: its generated __init__ called the default factory (user code)
+    frames = [op for op in ops_named(doc, "DataFrame") if op["parent"] is None]
+    assert len(frames) == 2
+    # the excluded module's exec-made helper is library code: its dropna / reset_index are not
+    assert not ops_named(doc, "reset_index")

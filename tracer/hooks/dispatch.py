@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracer.hooks import callargs
+from tracer.hooks.usercode import frame_rule
 from tracer.types import CCall, Sink
 
 MAX_ERRORS = 20
@@ -125,6 +126,7 @@ class Dispatcher:
         self.wrappers = wrapper_codes
         self.is_user = is_user
         self.user_files: dict[str, bool] = getattr(is_user, "files", {})
+        self.frame_is_user = frame_rule(is_user)
         self.on_give_up = on_give_up
         self.errors = 0
         self.gave_up = False
@@ -141,7 +143,7 @@ class Dispatcher:
             # (most calls come from library code: the user-code cache is read in place)
             code = caller.f_code
             user = self.user_files.get(code.co_filename)
-            if not (self.is_user(code) if user is None else user):
+            if not (self.frame_is_user(caller) if user is None else user):
                 return
             stack = state.stack
             if stack and stack[-1].cfunc is not None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracer.hooks.dispatch import Dispatcher, ThreadState
+from tracer.hooks.usercode import frame_rule
 from tracer.types import CCall
 
 _RETURN_OPS = {dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap}
@@ -81,7 +82,7 @@ class ProfileHook:
         c_method_names = self.catalog.c_method_names
         entry_for_c = self.catalog.entry_for_c
         dispatcher = self.dispatcher
-        is_user = self.is_user
+        is_user = frame_rule(self.is_user)
         hook = self
 
         def profiler(frame: types.FrameType, event: str, arg: Any) -> None:
@@ -109,7 +110,7 @@ class ProfileHook:
                 entry = c_entries.get(id(arg))
                 if entry is None and getattr(arg, "__name__", None) in c_method_names:
                     entry = entry_for_c(arg)
-                if entry is not None and is_user(frame.f_code):
+                if entry is not None and is_user(frame):
                     dispatcher.c_start(state, frame, entry, CCall(arg, frame.f_lasti))
             elif stack and stack[-1].frame is frame:  # c_return / c_exception
                 dispatcher.c_exit(

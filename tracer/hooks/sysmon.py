@@ -36,6 +36,7 @@ from typing import Any
 from tracer.hooks import callargs
 from tracer.hooks.dispatch import Dispatcher, ThreadState
 from tracer.hooks.select import monfilter_missing
+from tracer.hooks.usercode import frame_rule
 from tracer.types import CCall
 
 TOOL_IDS = (3, 4, 5, 2)  # 0, 1 (coverage.py) and 2 (profilers) are conventionally taken
@@ -51,6 +52,7 @@ class SysMonitorHook:
         self.catalog = catalog
         self.dispatcher = dispatcher
         self.is_user = is_user
+        self.frame_is_user = frame_rule(is_user)
         self.tool: int | None = None
         self._tls = threading.local()
         self._armed: list[types.CodeType] = []
@@ -101,7 +103,7 @@ class SysMonitorHook:
         for top in sys._current_frames().values():
             frame: types.FrameType | None = top
             while frame is not None:
-                if self.is_user(frame.f_code):
+                if self.frame_is_user(frame):
                     self._arm_user(frame.f_code)
                 frame = frame.f_back
         # A site DISABLEd by an earlier session in this process must fire again for us.
@@ -187,7 +189,7 @@ class SysMonitorHook:
                 return None
             user = self._user_files.get(code.co_filename)
             if user is None:
-                user = self.is_user(code)
+                user = self.frame_is_user(sys._getframe(1))
             if user:
                 self._arm_user(code)
             self._seen[id(code)] = weakref.ref(code)
@@ -219,7 +221,7 @@ class SysMonitorHook:
         try:
             user = self._user_files.get(code.co_filename)
             if user is None:
-                user = self.is_user(code)
+                user = self.frame_is_user(sys._getframe(1))
             if not user:
                 return DISABLE
             entry = self.catalog.entry_for_c(func)
