@@ -100,6 +100,9 @@ class SysMonitorHook:
         mon.register_callback(tool, E.INSTRUCTION, self.sysmon_instruction)
         self.arm(self.catalog.codes())
         self.catalog.on_new_codes = self.arm
+        # This thread's state now, not at its first op: a thread without one costs the C
+        # filter a caught AttributeError on every unwind (imports raise thousands).
+        self._state()
         for top in sys._current_frames().values():
             frame: types.FrameType | None = top
             while frame is not None:
