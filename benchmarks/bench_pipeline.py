@@ -102,10 +102,16 @@ def pure_python(runs: int) -> dict[str, float]:
     import tracer
 
     def timed(fn: Any) -> float:
-        fn()  # both sides time a second pass: the first one warms caches (and, traced, meets
-        t0 = time.perf_counter()  # each function once, to arm or disable it)
+        """Best of 3 passes after a first one, which warms caches (and, traced, meets each
+        function once, to arm or disable it): a pass is ~10 ms, short enough for a stray
+        scheduler tick to move one by 5 %."""
         fn()
-        return time.perf_counter() - t0
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        return best
 
     out = {}
     # One directory for every log, made before any timing: entering and leaving a
@@ -119,7 +125,7 @@ def pure_python(runs: int) -> dict[str, float]:
 
         for name, fn in (("fib(24)", lambda: fib(24)), ("dict loop", dict_loop)):
             ratios = []
-            for r in range(max(runs, 7)):  # the order alternates from round to round
+            for r in range(max(runs, 9)):  # the order alternates from round to round
                 if r % 2:
                     t, p = traced(fn), timed(fn)
                 else:

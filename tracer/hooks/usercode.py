@@ -108,7 +108,6 @@ def _matches(path: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-
 def frame_rule(is_user: Callable[[types.CodeType], bool]) -> Callable[[types.FrameType], bool]:
     """`is_user.of_frame`, or for a bare code rule (a test's stand-in) the same rule on frames."""
     of_frame = getattr(is_user, "of_frame", None)
