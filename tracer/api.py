@@ -138,6 +138,12 @@ class Tracer:
             self.catalog.install()
             self.backend = make_backend(choice.name, self.catalog, self.dispatcher, self.is_user)
             self.backend.start()
+            if hasattr(self.backend, "pause_thread"):  # a profile function (3.11): see quiet.py
+                from tracer.hooks.quiet import QuietImports
+
+                self.catalog.quiet_imports(
+                    QuietImports(self.backend.pause_thread, self.backend.resume_thread, self.is_user)
+                )
             self.running = True
             # Forked children and SIGTERM: see tracer/children.py and tracer/faults.py.
             from tracer import children, faults

@@ -343,6 +343,34 @@ def test_the_python_profiler_lets_go_of_every_thread_when_stopped():
     assert sys.getprofile() is None
 
 
+
+@pytest.mark.parametrize("name", ["ctrace", "setprofile"])
+def test_pause_and_resume_take_the_profile_function_off_and_put_it_back(name):
+    if name == "ctrace" and MISSING is not None:
+        pytest.skip(f"no ctrace backend: {MISSING}")
+    catalog = make_catalog()
+    dispatcher = Dispatcher(RecordingSink(), catalog.wrapper_codes, is_user)
+    hook = (CProfileHook if name == "ctrace" else ProfileHook)(catalog, dispatcher, is_user)
+    hook.start()
+    try:
+        mine = sys.getprofile()
+        token = hook.pause_thread()
+        assert sys.getprofile() is None and token is mine
+        assert hook.pause_thread() is None  # nothing of ours to take off
+        hook.resume_thread(token)
+        assert sys.getprofile() is mine
+        # something else profiling the thread meanwhile is left alone
+        hook.pause_thread()
+        other = lambda frame, event, arg: None  # noqa: E731
+        sys.setprofile(other)
+        hook.resume_thread(token)
+        assert sys.getprofile() is other
+        sys.setprofile(None)
+    finally:
+        hook.stop()
+    hook.resume_thread(token)  # stopped: never put back
+    assert sys.getprofile() is None
+
 @needs_ctrace
 def test_a_profile_object_restored_by_user_code_keeps_recording():
     hook = new_hook()

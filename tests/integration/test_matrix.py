@@ -35,6 +35,10 @@ NOT_PIPELINES = {
     "killed.py": "dies by SIGKILL on purpose (test_recording.py)",
     "inject_failure.py": "starts a tracer of its own and needs a log argument",
     "rules_helper.py": "a module imported by rules.py",
+    "generated_helper.py": "a module imported by generated_code.py",
+    "quiet_lib_helper.py": "a module imported by quiet_imports.py",
+    "quiet_broken_helper.py": "a module imported by quiet_imports.py (its import fails)",
+    "quiet_plugin_helper.py": "a module imported by quiet_lib_helper.py",
 }
 
 

@@ -174,10 +174,10 @@ def test_failures_inside_the_recorder_never_reach_the_script(tmp_path):
 
 
 def test_code_compiled_from_strings_belongs_to_the_module_it_runs_in(tmp_path, backend):
-    copy_script(tmp_path, "generated_code.py", "generated_lib.py")
+    copy_script(tmp_path, "generated_code.py", "generated_helper.py")
     plain = run_plain(["generated_code.py"], tmp_path)
     r = run_traced(
-        ["generated_code.py"], tmp_path, backend, options=["--exclude", "generated_lib.py"]
+        ["generated_code.py"], tmp_path, backend, options=["--exclude", "generated_helper.py"]
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout == plain.stdout == "3 4 0 3\n"
@@ -192,3 +192,21 @@ def test_code_compiled_from_strings_belongs_to_the_module_it_runs_in(tmp_path, b
     assert len(frames) == 2
     # the excluded module's exec-made helper is library code: its dropna / reset_index are not
     assert not ops_named(doc, "reset_index")
+
+
+def test_imports_a_library_makes_are_quiet_but_a_user_module_it_imports_is_not(tmp_path, backend):
+    names = ("quiet_imports.py", "quiet_lib_helper.py", "quiet_broken_helper.py")
+    copy_script(tmp_path, *names, "quiet_plugin_helper.py")
+    plain = run_plain(["quiet_imports.py"], tmp_path)
+    libraries = ["--exclude", "quiet_lib_helper.py", "--exclude", "quiet_broken_helper.py"]
+    r = run_traced(["quiet_imports.py"], tmp_path, backend, options=libraries)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout == "import failed: no backend\n2 2 1\n"
+    doc = export_json(r.log)
+    # the user module's fillna, run inside the library's import: recorded at its own line
+    (fillna,) = ops_named(doc, "fillna")
+    assert fillna["callsite"]["file"].endswith("quiet_plugin_helper.py")
+    assert fillna["parent"] is None
+    # the library's own dropna is not the user's; the script's, after a failed import, is
+    (dropna,) = ops_named(doc, "dropna")
+    assert dropna["callsite"]["file"].endswith("quiet_imports.py") and dropna["rows_out"] == 2

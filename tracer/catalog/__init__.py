@@ -175,6 +175,11 @@ class Catalog:
             self._watcher = ImportWatcher(self.provider_for, self.module_loaded)
             self._watcher.install()
 
+    def quiet_imports(self, quiet: Any) -> None:
+        """Execute library modules through `quiet` (tracer/hooks/quiet.py) from now on."""
+        if self._watcher is not None:
+            self._watcher.quiet = quiet
+
     def uninstall(self) -> None:
         if self._watcher is not None:
             self._watcher.uninstall()

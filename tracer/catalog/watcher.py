@@ -4,7 +4,11 @@
 cares about, it asks the finders after it for the real spec and hands back that spec with a
 thin loader around the real one. The thin loader puts the real loader back on the module
 (`__loader__`, `__spec__.loader`) before executing it, so the module never sees us, then
-reports the finished module. Every other import passes through untouched.
+reports the finished module.
+
+With `quiet` set (the Python 3.11 backends: tracer/hooks/quiet.py), it also finds the spec of
+every other import, and has the thin loader execute a library module's body with the thread's
+profile function off. Otherwise every other import passes through untouched.
 """
 
 from __future__ import annotations
@@ -17,9 +21,20 @@ from typing import Any
 
 
 class _ReportingLoader:
-    def __init__(self, loader: Any, report: Callable[[types.ModuleType], None]) -> None:
+    def __init__(
+        self,
+        loader: Any,
+        report: Callable[[types.ModuleType], None] | None,
+        around: Callable[[], Any] | None = None,
+    ) -> None:
         self.loader = loader
         self.report = report
+        self.around = around  # a context manager to execute the module in (quiet.py)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "loader":  # (not set yet: a copy being made)
+            raise AttributeError(name)
+        return getattr(self.loader, name)  # is_package, get_resource_reader...
 
     def create_module(self, spec: Any) -> types.ModuleType | None:
         create = getattr(self.loader, "create_module", None)
@@ -30,7 +45,13 @@ class _ReportingLoader:
         if spec is not None:
             spec.loader = self.loader
         module.__loader__ = self.loader
-        self.loader.exec_module(module)
+        if self.around is None:
+            self.loader.exec_module(module)
+        else:
+            with self.around():
+                self.loader.exec_module(module)
+        if self.report is None:
+            return
         try:
             self.report(module)
         except Exception:  # the catalog records its own errors; the import must succeed
@@ -45,6 +66,7 @@ class ImportWatcher:
     ) -> None:
         self.wants = wants
         self.report = report
+        self.quiet: Any = None  # tracer.hooks.quiet.QuietImports, on the 3.11 backends
         self._busy = threading.local()
 
     def install(self) -> None:
@@ -58,7 +80,9 @@ class ImportWatcher:
             pass
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if self.wants(fullname) is None or getattr(self._busy, "on", False):
+        wanted = self.wants(fullname) is not None
+        quiet = self.quiet
+        if (not wanted and quiet is None) or getattr(self._busy, "on", False):
             return None
         self._busy.on = True
         try:
@@ -76,5 +100,7 @@ class ImportWatcher:
             self._busy.on = False
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        spec.loader = _ReportingLoader(spec.loader, self.report)
+        around = quiet.around(spec) if quiet is not None else None
+        if wanted or around is not None:
+            spec.loader = _ReportingLoader(spec.loader, self.report if wanted else None, around)
         return spec

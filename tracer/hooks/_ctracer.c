@@ -1042,6 +1042,37 @@ Hook_stop(Hook *self, PyObject *unused)
     return PyLong_FromLong(cleared);
 }
 
+/* pause(): take the calling thread's profile function off, if it is ours; returns the
+ * profiler to hand back to resume(), or None. A library module executes in between. */
+static PyObject *
+Hook_pause(Hook *self, PyObject *unused)
+{
+    PyObject *obj = PyThreadState_Get()->c_profileobj;
+    if (!self->running || !is_ours(self, obj)) {
+        Py_RETURN_NONE;
+    }
+    Py_INCREF(obj);
+    PyEval_SetProfile(NULL, NULL);
+    if (PyErr_Occurred()) {  /* an audit hook refused: still profiled, nothing to resume */
+        PyErr_Clear();
+        Py_DECREF(obj);
+        Py_RETURN_NONE;
+    }
+    return obj;
+}
+
+/* resume(profiler): put back what pause() took, unless the hook has stopped meanwhile or
+ * something else now profiles the thread. */
+static PyObject *
+Hook_resume(Hook *self, PyObject *obj)
+{
+    if (self->running && is_ours(self, obj) && PyThreadState_Get()->c_profilefunc == NULL) {
+        PyEval_SetProfile(profile, obj);
+        PyErr_Clear();
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 Hook_stats(Hook *self, PyObject *unused)
 {
@@ -1063,6 +1094,9 @@ static PyMethodDef Hook_methods[] = {
     {"stop", (PyCFunction)Hook_stop, METH_NOARGS,
      "Stop: clear the calling thread's profile function and every other thread's that is one "
      "of this hook's profilers. Returns how many other threads were cleared."},
+    {"pause", (PyCFunction)Hook_pause, METH_NOARGS,
+     "Take this thread's profile function off: the profiler to resume(), or None."},
+    {"resume", (PyCFunction)Hook_resume, METH_O, "Put back what pause() took."},
     {"stats", (PyCFunction)Hook_stats, METH_NOARGS, "Counters: events, callbacks, errors, ..."},
     {"owns", (PyCFunction)Hook_owns, METH_O, "Is `obj` a profile object of this hook?"},
     {NULL},
@@ -1138,7 +1172,7 @@ PyInit__ctracer(void)
     }
     /* Bumped when the Python side (ctrace.py) must change with this file: a stale build of
      * an editable install is then refused instead of misbehaving. */
-    if (PyModule_AddIntConstant(m, "API_VERSION", 3) < 0) {
+    if (PyModule_AddIntConstant(m, "API_VERSION", 4) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -33,7 +33,7 @@ from tracer.hooks.dispatch import Dispatcher, Open, Pending, ThreadState
 from tracer.hooks.setprofile import _RETURN_OPS
 from tracer.types import CCall
 
-API_VERSION = 3  # must equal _ctracer.API_VERSION (a stale build is not used)
+API_VERSION = 4  # must equal _ctracer.API_VERSION (a stale build is not used)
 
 
 class CProfileHook:
@@ -79,6 +79,14 @@ class CProfileHook:
         for state in self._states:
             self.dispatcher.close(state)
         self._profilers.clear()
+
+    # Library modules execute with this thread's profile function off (tracer/hooks/quiet.py).
+    def pause_thread(self) -> Any:
+        return self._hook.pause() if self._hook is not None else None
+
+    def resume_thread(self, token: Any) -> None:
+        if self._hook is not None and token is not None:
+            self._hook.resume(token)
 
     def stats(self) -> dict[str, int]:
         return dict(self._hook.stats()) if self._hook is not None else {}

@@ -62,6 +62,18 @@ class ProfileHook:
         for state in self._states:
             self.dispatcher.close(state)
 
+    # Library modules execute with this thread's profile function off (tracer/hooks/quiet.py).
+    def pause_thread(self) -> Any:
+        profiler = sys.getprofile()
+        if not self._running or getattr(profiler, "hook", None) is not self:
+            return None
+        sys.setprofile(None)
+        return profiler
+
+    def resume_thread(self, token: Any) -> None:
+        if self._running and token is not None and sys.getprofile() is None:
+            sys.setprofile(token)
+
     def _thread_start(self, frame: types.FrameType, event: str, arg: object) -> None:
         """The first event of a new thread: give the thread its own profiler."""
         if not self._running:
@@ -117,4 +129,5 @@ class ProfileHook:
                     state, frame, frame.f_lasti, True if event == "c_exception" else None
                 )
 
+        profiler.hook = hook  # type: ignore[attr-defined]  # (pause_thread: is it ours?)
         return profiler

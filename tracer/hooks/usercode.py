@@ -112,5 +112,5 @@ def frame_rule(is_user: Callable[[types.CodeType], bool]) -> Callable[[types.Fra
     """`is_user.of_frame`, or for a bare code rule (a test's stand-in) the same rule on frames."""
     of_frame = getattr(is_user, "of_frame", None)
     if of_frame is not None:
-        return of_frame  # type: ignore[no-any-return]
+        return of_frame
     return lambda frame: is_user(frame.f_code)

@@ -1,0 +1,2 @@
+"""A stand-in library whose import fails."""
+raise ValueError("no backend")
