@@ -26,21 +26,20 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-DEMO = os.path.join(ROOT, "examples", "housing_pipeline.py")
+from bench_pipeline import DEMO
+from bench_pipeline import ENV as PIPELINE_ENV
+
 IMPORTS = (
     "import argparse, joblib, numpy, pandas\nfrom sklearn.linear_model import LinearRegression\n"
 )
 ENV = {
-    **os.environ,
-    "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    **PIPELINE_ENV,
     "PYTHONHASHSEED": "0",
     # BLAS worker threads spin while they wait, and valgrind counts the spinning: one thread.
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
-ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 

@@ -54,12 +54,9 @@ class UserCode:
 
     def of_frame(self, frame: types.FrameType) -> bool:
         """Is the code running in `frame` user code? (The one answer for `<string>` code.)"""
-        code = frame.f_code
-        user = self.files.get(code.co_filename)
-        if user is not None:
-            return user
-        if code.co_filename != STRING:
-            return self.of_file(code.co_filename)
+        filename = frame.f_code.co_filename
+        if filename != STRING:
+            return self.of_file(filename)
         g = frame.f_globals
         name = g.get("__name__")
         if name is None:
@@ -67,10 +64,10 @@ class UserCode:
         module = sys.modules.get(name) if isinstance(name, str) else None
         if module is None or getattr(module, "__dict__", None) is not g:
             return False  # a private namespace: namedtuple's methods, a library's templates
-        filename = getattr(module, "__file__", None)
-        if not isinstance(filename, str):
+        module_file = getattr(module, "__file__", None)
+        if not isinstance(module_file, str):
             return name == "__main__"  # python -c, a notebook's main module
-        return self.of_file(filename)
+        return self.of_file(module_file)
 
     def classify(self, filename: str) -> bool:
         if filename.startswith("<"):
