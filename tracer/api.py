@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tracer._version import __version__
-from tracer.exceptions import TracerError
+from tracer.exceptions import LogUnwritable, TracerError
 
 _active: Tracer | None = None
 _active_lock = threading.Lock()
@@ -200,16 +200,24 @@ class Tracer:
 
     def _open_log(self, writer: Any) -> Any:
         """Open the log; a default name is claimed exclusively, so two runs started in the
-        same millisecond (make -j, a CI matrix) each get their own."""
-        if not self._default_log:
+        same millisecond (make -j, a CI matrix) each get their own. A log that cannot be
+        created is a LogUnwritable error naming the path, before anything runs."""
+        try:
+            if not self._default_log:
+                return writer(self.log_path)
+            for n in range(2, 1000):
+                try:
+                    return writer(self.log_path, exclusive=True)
+                except FileExistsError:
+                    stem = self.log_path[: -len(".tlog")].rsplit("~", 1)[0]
+                    self.log_path = f"{stem}~{n}.tlog"
             return writer(self.log_path)
-        for n in range(2, 1000):
-            try:
-                return writer(self.log_path, exclusive=True)
-            except FileExistsError:
-                stem = self.log_path[: -len(".tlog")].rsplit("~", 1)[0]
-                self.log_path = f"{stem}~{n}.tlog"
-        return writer(self.log_path)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            where = exc.filename if isinstance(exc.filename, str) else self.log_path
+            if os.path.abspath(where) != self.log_path:
+                reason = f"{where}: {reason}"
+            raise LogUnwritable(f"cannot write the log {self.log_path}: {reason}") from None
 
     def _give_up(self) -> None:
         """Too many internal errors: stop observing, keep the log (the dispatcher said so)."""

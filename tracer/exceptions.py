@@ -30,3 +30,15 @@ class LogFormatError(TracerError):
     """A file is not a tracer log, is corrupt, or has a format version we cannot read."""
 
     slug = "log-format"
+
+
+class BackendUnavailable(CommandError):
+    """A hook backend was asked for by name and this interpreter cannot run it."""
+
+    slug = "backend-unavailable"
+
+
+class LogUnwritable(CommandError):
+    """The log (or the store it goes into) cannot be created where it was asked for."""
+
+    slug = "log-unwritable"

@@ -279,21 +279,27 @@ def _plain(x: Any) -> Any:
 # -- glue called by the recorder ------------------------------------------------------------------
 
 
-def on_start(op: Any, cols_of: Any) -> None:
-    """Note what the end of the op will need: the subject's rows before an in-place filter,
-    which lambda makes which assigned column, and (for a call nested in an assign lambda)
-    which column this call feeds."""
+def on_start(op: Any, args: dict[str, Any], cols_of: Any) -> None:
+    """Take from the arguments, while they are at hand, everything the end of the op needs.
+
+    The recorder keeps no argument through the call (the callee counts references: pandas'
+    Copy-on-Write checks), so the facts that come from arguments are read here: the subject's
+    rows before an in-place filter, the columns a filter or a new column reads, which lambda
+    makes which assigned column, and (for a call nested in an assign lambda) which column this
+    call feeds. Facts that need the result are left to `on_end`.
+    """
     op.before_index = None
     op.lambdas = None
     op.derived = None
     op.feeds = None
-    name, args, subject = op.name, op.args, op.subject
-    if (
-        name in ROW_FILTERS
-        and op.entry.mutates(args)
-        and d.kind_of(subject) in (d.DATAFRAME, d.SERIES)
-    ):
+    name, subject = op.name, op.subject
+    if name in ROW_FILTERS and op.mutates and d.kind_of(subject) in (d.DATAFRAME, d.SERIES):
         op.before_index = subject.index  # immutable: safe to hold until the op ends
+    op.seed = seed_columns(name, subject, args)
+    op.filter_columns = _filter_columns(name, subject, args, cols_of)
+    op.read = None
+    if name == "select_columns" and isinstance(args.get("key"), list):
+        op.read = frozenset(_label(k) for k in args["key"])
     if name == "assign":
         import types
 
@@ -306,6 +312,10 @@ def on_start(op: Any, cols_of: Any) -> None:
                 op.derived[key] = set()
             else:
                 op.derived[key] = set(cols_of(value) or ())
+    else:
+        derived = _derived(op, args, cols_of)
+        if derived:
+            op.derived = derived
     parent = op.parent
     if parent is not None and getattr(parent, "lambdas", None):
         frame = op.caller
@@ -320,18 +330,30 @@ def on_start(op: Any, cols_of: Any) -> None:
 
 
 def on_end(
-    op: Any, value: Any, new_slots: list[Any], cols_of: Any, *, full: bool, values: bool
+    op: Any,
+    value: Any,
+    subject: Any,
+    in_objs: list[Any],
+    new_slots: list[Any],
+    cols_of: Any,
+    *,
+    full: bool,
+    values: bool,
 ) -> dict[str, Any]:
-    """The op's diff facts; also gives its new output Series their source columns."""
+    """The op's diff facts; also gives its new output Series their source columns.
+
+    `subject` and `in_objs` are the op's subject and input objects, alive again (None for one
+    that died during the call).
+    """
     facts: dict[str, Any] = {}
-    name, args, subject = op.name, op.args, op.subject
+    name = op.name
     carried = None
     carriers = [s for s in new_slots if d.kind_of(s.ref()) in (d.SERIES, d.NDARRAY, d.MODEL)]
     if carriers or op.feeds is not None:
-        carried = seed_columns(name, subject, args)
+        carried = op.seed
         if carried is None:
-            sources = [subject] if name in ROW_FILTERS else op.in_objs
-            carried = carried_columns(name, [cols_of(x) for x in sources])
+            sources = [subject] if name in ROW_FILTERS else in_objs
+            carried = carried_columns(name, [cols_of(x) for x in sources if x is not None])
         for slot in carriers:
             slot.columns = carried
 
@@ -347,66 +369,66 @@ def on_end(
             facts.update(rows)
             if labels is not None:
                 facts.update(label_facts(labels))  # the log's compact form
-            facts.update(_filter_columns(op, labels, cols_of))
+            columns = op.filter_columns
+            if columns is _NA_COLUMNS:
+                inplace = op.before_index is not None  # the dropped rows are gone from it
+                columns = na_columns(subject, None if inplace else labels, None)
+            elif columns is _ALL_COLUMNS:
+                columns = list(_columns(subject) or [])
+            if columns:
+                facts["filter_columns"] = columns
 
     # columns
-    derived = _derived(op, value, cols_of)
-    if derived:
-        facts["derived_from"] = derived
+    if op.derived:
+        facts["derived_from"] = {k: sorted(v) for k, v in op.derived.items()}
     if op.feeds is not None and op.parent.derived is not None:
-        read = carried
-        if name == "select_columns" and isinstance(args.get("key"), list):
-            read = frozenset(_label(k) for k in args["key"])
+        read = op.read if op.read is not None else carried
         if read:
             op.parent.derived[op.feeds] |= read
     return facts
 
 
-def _filter_columns(op: Any, dropped: list[int] | None, cols_of: Any) -> dict[str, Any]:
-    name, args, subject = op.name, op.args, op.subject
-    columns: list[str] = []
+# Filter columns found only at the end: which columns had the missing values, or all of them.
+_NA_COLUMNS, _ALL_COLUMNS = object(), object()
+
+
+def _filter_columns(name: str, subject: Any, args: dict[str, Any], cols_of: Any) -> Any:
     if name in ("filter", "loc"):
-        columns = sorted(cols_of(args.get("key")) or ())
-    elif name == "query":
-        columns = query_columns(args.get("expr"), _columns(subject))
-    elif name == "dropna":
-        inplace = op.before_index is not None  # the dropped rows are gone from the subject
-        columns = na_columns(subject, None if inplace else dropped, args.get("subset"))
-    elif name == "drop_duplicates":
+        return sorted(cols_of(args.get("key")) or ())
+    if name == "query":
+        return query_columns(args.get("expr"), _columns(subject))
+    if name == "dropna":
         subset = args.get("subset")
-        columns = (
-            [_label(c) for c in subset]
-            if isinstance(subset, (list, tuple))
-            else ([_label(subset)] if subset is not None else list(_columns(subject) or []))
-        )
-    elif name in ("nlargest", "nsmallest"):
+        return _labels(subset) if subset is not None else _NA_COLUMNS
+    if name == "drop_duplicates":
+        subset = args.get("subset")
+        return _labels(subset) if subset is not None else _ALL_COLUMNS
+    if name in ("nlargest", "nsmallest"):
         cols = args.get("columns")
-        columns = (
-            [_label(c) for c in cols]
-            if isinstance(cols, (list, tuple))
-            else ([_label(cols)] if cols is not None else [])
-        )
-    return {"filter_columns": columns} if columns else {}
+        return _labels(cols) if cols is not None else []
+    return None
 
 
-def _derived(op: Any, value: Any, cols_of: Any) -> dict[str, list[str]]:
-    name, args = op.name, op.args
-    if name == "assign" and op.derived is not None:
-        return {k: sorted(v) for k, v in op.derived.items()}
+def _labels(x: Any) -> list[str]:
+    return [_label(c) for c in x] if isinstance(x, (list, tuple)) else [_label(x)]
+
+
+def _derived(op: Any, args: dict[str, Any], cols_of: Any) -> dict[str, set[str]]:
+    name = op.name
     if name in ("setitem", "insert"):
         key = args.get("key", args.get("column"))
         if isinstance(key, (str, int, float, tuple)):
-            return {_label(key): sorted(cols_of(args.get("value")) or ())}
+            return {_label(key): set(cols_of(args.get("value")) or ())}
         if isinstance(key, list):
-            src = sorted(cols_of(args.get("value")) or ())
+            src = set(cols_of(args.get("value")) or ())
             return {_label(k): src for k in key}
     if name.endswith("_setitem"):
         key = args.get("key")
         col = key[1] if isinstance(key, tuple) and len(key) == 2 else None
         if isinstance(col, (str, int)) and not isinstance(col, bool):
-            return {_label(col): sorted(cols_of(args.get("value")) or ())}
+            return {_label(col): set(cols_of(args.get("value")) or ())}
     if op.entry.role == "construct" and isinstance(args.get("data"), dict):
-        return {_label(k): sorted(cols_of(v) or ()) for k, v in args["data"].items() if cols_of(v)}
+        return {_label(k): set(cols_of(v) or ()) for k, v in args["data"].items() if cols_of(v)}
     return {}
 
 

@@ -32,7 +32,7 @@ from tracer import opdiff
 from tracer.catalog.entries import CONSTRUCT, FIT, READ, WRITE, Entry
 from tracer.events.format import Kind
 from tracer.fingerprint.files import file_facts
-from tracer.hooks import callargs
+from tracer.hooks import callargs, framelocals
 from tracer.hooks.dispatch import site_offset
 from tracer.reprs import safe_repr
 from tracer.types import CCall
@@ -64,15 +64,19 @@ class OpenOp:
     """A recorded call in progress: the token the hooks hand back at its end."""
 
     __slots__ = (
-        "seq", "entry", "name", "parent", "args", "inputs", "subject", "start", "site", "thread",
-        "params", "file", "handle", "partial", "fp_inputs", "mark", "caller", "in_objs",
-        "new_slots", "before_index", "lambdas", "derived", "feeds",
+        "seq", "entry", "name", "parent", "inputs", "subject", "start", "site", "thread",
+        "params", "file", "handle", "partial", "fp_inputs", "mark", "caller", "in_objs", "made",
+        "mutates", "unseeded", "new_slots", "before_index", "lambdas", "derived", "feeds", "seed",
+        "filter_columns", "read",
     )  # fmt: skip
     seq: int
     entry: Entry
     name: str
     parent: OpenOp | None
-    args: Any  # the bound arguments (dict), dropped when the op ends
+    # No argument is held strongly while the call runs: the callee counts the references it
+    # sees (pandas' Copy-on-Write checks). The subject, the input objects, a file handle and a
+    # constructed object are held weakly (`_hold`) and taken back when the call has returned;
+    # what else the end needs was read from the arguments at the start (opdiff.on_start).
     inputs: list[int]
     subject: Any
     start: int
@@ -86,12 +90,18 @@ class OpenOp:
     mark: int  # the last node id made before the op started
     caller: Any
     in_objs: Any
+    made: Any  # CONSTRUCT: the object being made
+    mutates: bool  # the call changes its subject (a new version of it)
+    unseeded: bool  # its result is not determined by its inputs: content fingerprints
     new_slots: list[Slot]
     # set by opdiff.on_start:
     before_index: Any
     lambdas: dict[int, str] | None
     derived: dict[str, set[str]] | None
     feeds: str | None
+    seed: frozenset[str] | None
+    filter_columns: Any
+    read: frozenset[str] | None
 
 
 class Recorder:
@@ -139,9 +149,11 @@ class Recorder:
         if name is None:
             return None
         op = OpenOp()
-        op.entry, op.name, op.parent, op.args, op.partial = entry, name, parent, args, partial
+        op.entry, op.name, op.parent, op.partial = entry, name, parent, partial
         op.caller = caller
         op.subject = subject = _subject(entry, args)
+        op.mutates = entry.mutates(args)
+        op.unseeded = name in UNSEEDED and args.get(UNSEEDED[name]) is None
         op.start = time.perf_counter_ns()
         defaults = self.defaults.get(id(frame.f_code)) if frame is not None else None
         with self._lock:
@@ -162,11 +174,17 @@ class Recorder:
                     op.inputs.append(slot.node)
                     op.fp_inputs.append(slot.fingerprint)
                     op.in_objs.append(obj)
-            opdiff.on_start(op, self._columns_of)
+            opdiff.on_start(op, args, self._columns_of)
         op.caller = None  # the frame is not ours to keep
         op.file = op.handle = None
         if entry.path_params:
-            self._find_file(op)
+            self._find_file(op, args)
+        # Nothing of the arguments is held strongly through the call: the callee counts the
+        # references it sees (pandas' Copy-on-Write checks). opdiff took what the end needs.
+        op.subject = _hold(subject)
+        op.in_objs = [_hold(obj) for obj in op.in_objs]
+        op.handle = _hold(op.handle)
+        op.made = _hold(args.get("self")) if entry.role == CONSTRUCT else None
         return op
 
     def op_end(
@@ -182,12 +200,17 @@ class Recorder:
         op = token
         assert isinstance(op, OpenOp)
         duration = time.perf_counter_ns() - op.start
+        subject, op.subject = _unhold(op.subject), None
+        in_objs, op.in_objs = [_unhold(obj) for obj in op.in_objs], None
+        op.handle = _unhold(op.handle)
         facts: dict[str, Any] = {}
         op.new_slots = []
         try:
             with self._lock:
                 outputs = (
-                    [] if (error is not None or lost) else self._outputs(op, value, result_known)
+                    []
+                    if (error is not None or lost)
+                    else self._outputs(op, value, subject, result_known)
                 )
         except Exception as exc:  # a strange object: keep the op, say what failed
             self.internal_error(f"outputs of {op.name}", exc)
@@ -198,6 +221,8 @@ class Recorder:
                     opdiff.on_end(
                         op,
                         value,
+                        subject,
+                        in_objs,
                         op.new_slots,
                         self._columns_of,
                         full=self.rows_full,
@@ -220,7 +245,7 @@ class Recorder:
             facts["repeats"] = suppressed
         if op.file is not None:
             facts["file"] = [op.file, op.entry.role]
-        if op.entry.mutates(op.args):
+        if op.mutates:
             facts["inplace"] = True
         with self._lock:
             rec = [
@@ -246,7 +271,7 @@ class Recorder:
                 self._file_done(op, outputs)
             if op.parent is None:
                 self.writer.flush()
-        op.in_objs = op.args = op.subject = None  # no reference to user data outlives the op
+        op.handle = op.made = None  # no reference to user data outlives the op
 
     def internal_error(self, where: str, exc: BaseException) -> None:
         self.counts["errors"] += 1
@@ -307,9 +332,9 @@ class Recorder:
                 params[name] = safe_repr(value, source=source)
         return params, data
 
-    def _find_file(self, op: OpenOp) -> None:
+    def _find_file(self, op: OpenOp, args: dict[str, Any]) -> None:
         for name in op.entry.path_params:
-            value = op.args.get(name)
+            value = args.get(name)
             if value is None:
                 continue
             path = callargs.file_of(value)
@@ -416,13 +441,13 @@ class Recorder:
         self._slots = {k: s for k, s in self._slots.items() if s.ref() is not None}
         self._sweep_at = max(SWEEP_MIN, 2 * len(self._slots))
 
-    def _outputs(self, op: OpenOp, value: Any, result_known: bool) -> list[int]:
+    def _outputs(self, op: OpenOp, value: Any, subject: Any, result_known: bool) -> list[int]:
         entry = op.entry
         outputs: list[int] = []
         material = {k: v for k, v in op.params.items() if k not in entry.path_params}
         derived = fp.derived_fingerprint(op.name, material, op.fp_inputs)
         if entry.role == CONSTRUCT:
-            target = op.args.get("self")
+            target = _unhold(op.made)
             kind = d.kind_of(target)
             if kind is not None:
                 slot = self._new_node(target, kind, op.seq, derived)
@@ -430,21 +455,21 @@ class Recorder:
                     outputs.append(slot.node)
                     op.new_slots.append(slot)
             return outputs
-        if entry.mutates(op.args) and op.subject is not None:
-            previous = self._slots.get(id(op.subject))
-            if previous is not None and previous.ref() is op.subject:
-                kind = d.kind_of(op.subject) or d.OBJECT
-                slot = self._new_node(op.subject, kind, op.seq, derived, previous)
+        if op.mutates and subject is not None:
+            previous = self._slots.get(id(subject))
+            if previous is not None and previous.ref() is subject:
+                kind = d.kind_of(subject) or d.OBJECT
+                slot = self._new_node(subject, kind, op.seq, derived, previous)
                 if slot is not None:
                     outputs.append(slot.node)
                     slot.columns = previous.columns
                     if entry.role == FIT:
                         op.new_slots.append(slot)  # a model learns its columns from its X
-            if entry.role == FIT or value is op.subject:
+            if entry.role == FIT or value is subject:
                 return outputs
         if not result_known:
             return outputs
-        content = op.name in UNSEEDED and op.args.get(UNSEEDED[op.name]) is None
+        content = op.unseeded
         if d.kind_of(value) is not None or (entry.extra.get("objects") and _objectlike(value)):
             results = [value]
         else:
@@ -603,17 +628,45 @@ def _bound_args(frame: types.FrameType | None) -> dict[str, Any]:
     star = code.co_varnames[n] if code.co_flags & CO_VARARGS else None
     n += bool(star)
     starstar = code.co_varnames[n] if code.co_flags & CO_VARKEYWORDS else None
-    loc = frame.f_locals
-    args = {name: loc[name] for name in names if name in loc}
-    if star is not None:
-        for i, v in enumerate(loc.get(star) or ()):
-            args[f"*{i}"] = v
-    if starstar is not None:
-        extra = loc.get(starstar)
-        if isinstance(extra, dict):
-            for k, v in extra.items():
-                args.setdefault(str(k), v)
+    loc = framelocals.read(frame)
+    try:
+        args = {name: loc[name] for name in names if name in loc}
+        if star is not None:
+            for i, v in enumerate(loc.get(star) or ()):
+                args[f"*{i}"] = v
+        if starstar is not None:
+            extra = loc.get(starstar)
+            if isinstance(extra, dict):
+                for k, v in extra.items():
+                    args.setdefault(str(k), v)
+    finally:
+        framelocals.release(frame, loc)  # the callee must see its own reference counts
     return args
+
+
+def _hold(obj: Any) -> Any:
+    """What the recorder keeps of an object while the call runs: a weak reference (a strong
+    one only for an object that cannot have one, such as the list given to `pickle.dump`)."""
+    if obj is None or not type(obj).__weakrefoffset__:
+        return obj
+    try:
+        return _Weak(weakref.ref(obj))
+    except TypeError:
+        return obj
+
+
+def _unhold(held: Any) -> Any:
+    """The object again, once the call has returned (None if it died meanwhile)."""
+    return held.ref() if type(held) is _Weak else held
+
+
+class _Weak:
+    """A held object (a class of its own: a weakref can itself be an argument)."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref: weakref.ref) -> None:
+        self.ref = ref
 
 
 def _c_args(entry: Entry, caller: types.FrameType, ccall: CCall) -> tuple[dict[str, Any], bool]:

@@ -30,6 +30,7 @@ from support import EXAMPLES, SCRIPTS, env, export_json
 
 from tracer.catalog import Catalog
 from tracer.catalog.entries import Entry
+from tracer.exceptions import BackendUnavailable
 from tracer.hooks.dispatch import Dispatcher, ThreadState
 from tracer.hooks.select import choose_backend, ctrace_missing
 from tracer.hooks.setprofile import ProfileHook
@@ -65,7 +66,10 @@ def test_forced_backends(monkeypatch):
     else:
         # THEN the request is refused with the reason, and the automatic order applies
         assert choice.name in ("sysmon", "setprofile")
-        assert choice.reasons[0] == f"TRACER_BACKEND=ctrace, but {MISSING}"
+        assert choice.reasons[0] == f"TRACER_BACKEND=ctrace, but {MISSING}; ignored"
+        # a backend asked for by name is refused, not replaced
+        with pytest.raises(BackendUnavailable, match="backend 'ctrace' cannot run here"):
+            choose_backend("ctrace")
     assert choose_backend("setprofile").name == "setprofile"  # an argument beats the variable
 
 

@@ -173,3 +173,67 @@ def test_default_log_lives_in_the_store_and_export_finds_the_latest(tmp_path):
     r = tracer_cli("export", cwd=tmp_path)
     assert r.returncode == 0 and '"format": "tracer-lineage/1"' in r.stdout
     assert ROOT.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "needle"),
+    [
+        (["-o", "/proc/nowhere/run.tlog"], "/proc/nowhere"),
+        (["-o", "p.py/run.tlog"], "Not a directory"),
+        (["--home", "/proc/nowhere"], "/proc/nowhere"),
+    ],
+)
+def test_a_log_that_cannot_be_written_is_refused_before_the_script_runs(tmp_path, option, needle):
+    # GIVEN a script that would leave a mark WHEN its log cannot be written where asked
+    (tmp_path / "p.py").write_text("open('ran', 'w').close()\n")
+    r = tracer_cli("run", *option, "p.py", cwd=tmp_path)
+    # THEN one line naming the path and why, exit 2, and the script never ran
+    one_line_error(r, "cannot write the log", needle)
+    assert r.returncode == 2
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_backend_this_python_cannot_run_is_refused(tmp_path):
+    (tmp_path / "p.py").write_text("open('ran', 'w').close()\n")
+    missing = "ctrace" if hasattr(sys, "monitoring") else "sysmon"
+    r = tracer_cli("run", "--backend", missing, "p.py", cwd=tmp_path)
+    one_line_error(r, f"backend {missing!r} cannot run here")
+    assert r.returncode == 2 and not (tmp_path / "ran").exists()
+
+
+def test_export_to_an_unknown_extension_is_refused(tmp_path):
+    (tmp_path / "p.py").write_text(PIPE)
+    assert tracer_cli("run", "-q", "-o", "r.tlog", "p.py", cwd=tmp_path).returncode == 0
+    one_line_error(tracer_cli("export", "r.tlog", "-o", "out.xyz", cwd=tmp_path), "--to")
+    assert not (tmp_path / "out.xyz").exists()
+    assert (
+        tracer_cli("export", "r.tlog", "-o", "out.xyz", "--to", "dot", cwd=tmp_path).returncode == 0
+    )
+    assert (tmp_path / "out.xyz").read_text().startswith("digraph")
+
+
+LOOP = """\
+import pandas as pd
+df = pd.DataFrame({"a": [1.0, None, 3.0]})
+for _ in range(200):
+    df = df.fillna(0)
+"""
+
+
+@pytest.mark.parametrize("command", [["export", "--to", "json"], ["export", "r.tlog"]])
+def test_a_closed_pipe_ends_a_command_quietly(tmp_path, command):
+    # GIVEN a run whose export is longer than a pipe holds
+    (tmp_path / "p.py").write_text(LOOP)
+    assert tracer_cli("run", "-q", "p.py", cwd=tmp_path).returncode == 0
+    assert tracer_cli("run", "-q", "-o", "r.tlog", "p.py", cwd=tmp_path).returncode == 0
+    # WHEN the reader goes away after one line (`tracer export | head -1`)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "tracer", *command], cwd=tmp_path, env=env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    # THEN no traceback, nothing on stderr, and a shell's status for a closed pipe
+    assert (p.wait(timeout=120), err) == (141, "")

@@ -34,6 +34,7 @@ MATRIX = SCRIPTS / "matrix"
 NOT_PIPELINES = {
     "killed.py": "dies by SIGKILL on purpose (test_recording.py)",
     "inject_failure.py": "starts a tracer of its own and needs a log argument",
+    "refcounts.py": "imports refprobe_lib beside it and starts a tracer of its own",
     "rules_helper.py": "a module imported by rules.py",
     "generated_helper.py": "a module imported by generated_code.py",
     "quiet_lib_helper.py": "a module imported by quiet_imports.py",

@@ -15,6 +15,7 @@ import difflib
 import io
 import os
 import re
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -69,17 +70,39 @@ _SCRUBS = [
     (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"), "<DATE>"),
     (re.compile(r"\b\d{14}-[0-9a-f]{8}\b"), "<RUN-ID>"),
     (re.compile(r"(xxh3_128) [0-9a-f]{8}"), r"\1 <HASH>"),
-    # a pickled model's size depends on the Python that pickled it
-    (re.compile(r"(\.joblib  |\.pkl  |joblib · |pickle · )\d+(\.\d)? [kMG]?B"), r"\1<SIZE>"),
     (re.compile(r"^ *\d+\.\d\ds ", re.M), "<T> "),
     (re.compile(r"Python \d+\.\d+\.\d+  ·  (sysmon|setprofile|ctrace)"), "<PYTHON>  ·  <BACKEND>"),
 ]
 
 
-def scrub(text: str) -> str:
+def scrub(text: str, lineage: Any = None) -> str:
+    """Scrub what differs between runs; with `lineage`, also the sizes of the files the run
+    wrote (their bytes are the libraries' choice: float digits, pickle versions). A size is
+    scrubbed only where the view shows the size of the file on disk, after its name: a view
+    that printed a wrong size keeps its number and fails."""
     for pattern, repl in _SCRUBS:
         text = pattern.sub(repl, text)
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    lines = text.splitlines()
+    for rel, shown in written_sizes(lineage).items():
+        # the size, and the padding after it that its width decides
+        name = rf"({re.escape(rel)}(?:  |  \S+ · ))"
+        pattern = re.compile(name + re.escape(shown) + r"( {2,}(?=\S))?")
+        lines = [
+            pattern.sub(lambda m: f"{m[1]}<SIZE>{'  ' if m[2] else ''}", line) for line in lines
+        ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def written_sizes(lineage: Any) -> dict[str, str]:
+    """{path as the views show it: the size of the file on disk, as the views write sizes}."""
+    if lineage is None:
+        return {}
+    out = {}
+    for f in lineage.files:
+        path = os.path.join(lineage.run.cwd, f.path)
+        if f.mode == "write" and os.path.exists(path):
+            out[f.relpath] = tx.size(os.path.getsize(path))
+    return out
 
 
 def render(renderable: object, width: int = WIDTH) -> str:
@@ -130,22 +153,24 @@ def shop(tmp_path_factory: pytest.TempPathFactory):
 
 def test_housing_tree(housing):
     # GIVEN the housing demo's log WHEN it is drawn as a tree THEN it matches the gold text
-    check_gold("viewer_housing_tree.txt", scrub(render(LineageTree(housing).render())))
+    check_gold("viewer_housing_tree.txt", scrub(render(LineageTree(housing).render()), housing))
 
 
 def test_housing_by_function(housing):
-    check_gold("viewer_housing_by_function.txt", scrub(render(GroupedTree(housing).render())))
+    check_gold(
+        "viewer_housing_by_function.txt", scrub(render(GroupedTree(housing).render()), housing)
+    )
 
 
 def test_housing_summary(housing):
-    check_gold("viewer_housing_summary.txt", scrub(render(RunSummary(housing).render())))
+    check_gold("viewer_housing_summary.txt", scrub(render(RunSummary(housing).render()), housing))
 
 
 def test_housing_artifact_model_file(housing):
     # GIVEN the demo WHEN asked where model.joblib came from THEN the walk ends at housing.csv
     art = find_artifact(housing, "housing_out/model.joblib")
     assert art is not None and art.file is not None
-    text = scrub(render(ArtifactTree(housing, art).render()))
+    text = scrub(render(ArtifactTree(housing, art).render()), housing)
     check_gold("viewer_housing_artifact.txt", text)
     assert "\u2190 examples/data/housing.csv" in text
     assert "(target)" in text and "median_house_value" in text
@@ -165,16 +190,16 @@ def test_housing_replay(housing):
     assert pauses and all(0 <= p <= 2.0 for p in pauses)
     out = console.file
     assert isinstance(out, io.StringIO)
-    check_gold("viewer_housing_replay.txt", scrub(out.getvalue()))
+    check_gold("viewer_housing_replay.txt", scrub(out.getvalue(), housing))
 
 
 def test_shop_tree(shop):
-    check_gold("viewer_shop_tree.txt", scrub(render(LineageTree(shop).render())))
+    check_gold("viewer_shop_tree.txt", scrub(render(LineageTree(shop).render()), shop))
 
 
 def test_run_summary_is_short(housing):
     # GIVEN the demo WHEN `tracer run` ends THEN its summary is a handful of lines
-    text = scrub(render(run_summary(housing), width=80))
+    text = scrub(render(run_summary(housing), width=80), housing)
     check_gold("viewer_housing_run_summary.txt", text)
     assert len(text.splitlines()) <= 7
 
@@ -285,3 +310,21 @@ def test_openlineage_run_id_is_a_stable_uuid7(housing):
 
     a, b = openlineage.run_id(housing), openlineage.run_id(housing)
     assert a == b and uuid.UUID(a).version == 7
+
+
+def test_scrub_takes_written_sizes_from_the_files_on_disk(tmp_path):
+    # GIVEN a run that wrote out.csv (1,234 bytes on disk)
+    from types import SimpleNamespace
+
+    (tmp_path / "out.csv").write_bytes(b"x" * 1234)
+    written = SimpleNamespace(relpath="out.csv", path="out.csv", mode="write")
+    lineage = SimpleNamespace(run=SimpleNamespace(cwd=str(tmp_path)), files=[written])
+    # WHEN a view shows its size THEN only the true size is scrubbed, with its padding
+    assert (
+        scrub("to_csv → out.csv  1.2 kB      main  :3", lineage)
+        == "to_csv → out.csv  <SIZE>  main  :3\n"
+    )
+    assert (
+        scrub("to_csv → out.csv  1.3 kB      main  :3", lineage)
+        == "to_csv → out.csv  1.3 kB      main  :3\n"
+    )

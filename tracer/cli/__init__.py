@@ -82,10 +82,30 @@ def main(argv: list[str] | None = None) -> Any:
         args = parser.parse_args(argv)
     command = commands[args.command]()
     try:
-        return command.run(args)
+        status = command.run(args)
+        if args.command != "run":  # (a traced script's stdout is the script's business)
+            sys.stdout.flush()
+        return status
     except TracerError as exc:
         sys.stderr.write(f"tracer: error: {exc}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("tracer: interrupted\n")
         return 130
+    except BrokenPipeError:
+        if args.command == "run":
+            raise
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader of our stdout went away (`tracer export | head`): stop quietly, as Unix
+    tools do. Whatever is still buffered goes nowhere, so the exit flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe

@@ -7,7 +7,8 @@
     openlineage   OpenLineage run events (START, then COMPLETE / FAIL / ABORT), one per line;
                   with --url, sent to that OpenLineage server instead (or as well, with -o)
 
-Without --to, the format follows -o's extension (.mmd, .dot, .html, .svg, .jsonl), else JSON.
+Without --to, the format follows -o's extension (.json, .mmd, .dot, .html, .svg, .jsonl; another
+extension is refused), else JSON.
 The output is built completely before anything is written, so a failure leaves no half file.
 """
 
@@ -78,7 +79,16 @@ class ExportCommand:
         fmt = args.to
         if fmt is None:
             ext = os.path.splitext(args.output or "")[1].lower()
-            fmt = "openlineage" if args.url else _BY_EXTENSION.get(ext, "json")
+            if args.url:
+                fmt = "openlineage"
+            elif args.output and args.output != "-" and ext not in _BY_EXTENSION:
+                known = ", ".join(sorted(_BY_EXTENSION))
+                raise CommandError(
+                    f"cannot tell the format of {args.output} from its extension "
+                    f"(known: {known}): give --to FORMAT"
+                )
+            else:
+                fmt = _BY_EXTENSION.get(ext, "json")
         if args.url and fmt != "openlineage":
             raise CommandError("--url sends OpenLineage events: use it with --to openlineage")
         if args.width is not None and args.width < 40:

@@ -17,6 +17,7 @@ A forked child inherits the writer but must never write into its parent's log: a
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
@@ -232,8 +233,8 @@ def _make_private_dirs(directory: str) -> None:
         try:
             os.mkdir(d, 0o700)
         except FileExistsError:
-            if not os.path.isdir(d):
-                raise
+            if not os.path.isdir(d):  # a file where a folder should be
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), d) from None
 
 
 def _describe(rec: object) -> str:

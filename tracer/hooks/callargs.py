@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracer.hooks import framelocals
+
 __all__ = [
     "MISSING",
     "OpenCall",
@@ -688,8 +690,14 @@ class _Env:
     def locals(self) -> Any:
         loc = self._locals
         if loc is MISSING:
-            loc = self._locals = self.frame.f_locals
+            loc = self._locals = framelocals.read(self.frame)
         return loc
+
+    def close(self) -> None:
+        """Done evaluating: the frame's snapshot of its locals is emptied (framelocals.py)."""
+        if self._locals is not MISSING:
+            framelocals.release(self.frame, self._locals)
+            self._locals = MISSING
 
 
 def _lookup(mapping: Any, name: str) -> Any:
@@ -1240,7 +1248,10 @@ def call_arguments(frame: types.FrameType, lasti: int) -> tuple[list, dict] | No
         if plan is None:
             return None
         env = _Env(frame)
-        return ([_run(ev, env) for ev in plan.pos], {k: _run(ev, env) for k, ev in plan.kw})
+        try:
+            return ([_run(ev, env) for ev in plan.pos], {k: _run(ev, env) for k, ev in plan.kw})
+        finally:
+            env.close()
     except Exception:
         return None
 
@@ -1260,7 +1271,11 @@ def call_receiver(frame: types.FrameType, lasti: int) -> Any:
             plan = info.plans[lasti] = _plan_call(info, lasti)
         if plan is None or plan.receiver is None:
             return MISSING
-        return _run(plan.receiver, _Env(frame))
+        env = _Env(frame)
+        try:
+            return _run(plan.receiver, env)
+        finally:
+            env.close()
     except Exception:
         return MISSING
 
@@ -1306,7 +1321,13 @@ def read_store(frame: types.FrameType, target: tuple | None) -> Any:
         if not target or target[0] != "store":
             return MISSING
         kind, name = target[1], target[2]
-        return _lookup(frame.f_globals if kind == "global" else frame.f_locals, name)
+        if kind == "global":
+            return _lookup(frame.f_globals, name)
+        loc = framelocals.read(frame)
+        try:
+            return _lookup(loc, name)
+        finally:
+            framelocals.release(frame, loc)
     except Exception:
         return MISSING
 

@@ -28,7 +28,7 @@ import threading
 import types
 from typing import Any
 
-from tracer.hooks import _ctracer
+from tracer.hooks import _ctracer, framelocals
 from tracer.hooks.dispatch import Dispatcher, Open, Pending, ThreadState
 from tracer.hooks.setprofile import _RETURN_OPS
 from tracer.types import CCall
@@ -96,6 +96,7 @@ class CProfileHook:
         state = ThreadState()
         profiler = self._hook.install(state)
         if profiler is not None:
+            framelocals.c_hook(type(profiler))
             with self._lock:
                 self._states.append(state)
                 self._profilers.append(profiler)

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 
 from tracer import env
+from tracer.exceptions import BackendUnavailable
 
 BACKENDS = ("sysmon", "ctrace", "setprofile")
 
@@ -72,23 +73,24 @@ def _stale(what: str, built: object, expected: int) -> str | None:
 
 
 def choose_backend(requested: str | None = None) -> Choice:
-    """Pick the backend name. `requested` wins over `TRACER_BACKEND` (read here)."""
+    """Pick the backend name. `requested` wins over `TRACER_BACKEND` (read here).
+
+    A backend asked for by name (`--backend`, `trace(backend=...)`) that this interpreter
+    cannot run is refused with the reason (BackendUnavailable): tracing with another one
+    silently would make a comparison of backends compare nothing. `TRACER_BACKEND`, set for
+    a whole environment (child processes, other Pythons), falls back with the reason noted.
+    """
     reasons: list[str] = []
     want = requested or os.environ.get("TRACER_BACKEND") or None
     if want:
         source = "requested" if requested else "TRACER_BACKEND"
-        if want not in BACKENDS:
-            reasons.append(f"{source}={want!r} is not a backend ({', '.join(BACKENDS)}); ignored")
-        elif want == "sysmon" and not env.HAS_SYSMON:
-            reasons.append(
-                f"{source}=sysmon, but Python {env.PYVERSION[0]}.{env.PYVERSION[1]} "
-                "has no sys.monitoring"
-            )
-        elif want == "ctrace" and (why := ctrace_missing()) is not None:
-            reasons.append(f"{source}=ctrace, but {why}")
-        else:
+        why = unavailable(want)
+        if why is None:
             reasons.append(f"{source}={want}")
             return Choice(want, reasons)
+        if requested:
+            raise BackendUnavailable(f"backend {want!r} cannot run here: {why}")
+        reasons.append(f"{source}={want}, but {why}; ignored")
     if env.HAS_SYSMON:
         reasons.append("sys.monitoring is available (Python 3.12+): local events on watched code")
         why = monfilter_missing()
@@ -107,6 +109,17 @@ def choose_backend(requested: str | None = None) -> Choice:
         "using sys.setprofile with a Python function"
     )
     return Choice("setprofile", reasons)
+
+
+def unavailable(name: str) -> str | None:
+    """Why backend `name` cannot run on this interpreter, or None when it can."""
+    if name not in BACKENDS:
+        return f"it is not a backend ({', '.join(BACKENDS)})"
+    if name == "sysmon" and not env.HAS_SYSMON:
+        return f"Python {env.PYVERSION[0]}.{env.PYVERSION[1]} has no sys.monitoring (3.12+)"
+    if name == "ctrace":
+        return ctrace_missing()
+    return None
 
 
 def make_backend(name: str, catalog: object, dispatcher: object, is_user: object) -> object:
