@@ -18,16 +18,11 @@ from typing import Any
 
 from tracer._version import __version__
 from tracer.exceptions import LogUnwritable, TracerError
+from tracer.home import HOME_ENV, tracer_home  # noqa: F401  (HOME_ENV: public name)
 
 _active: Tracer | None = None
 _active_lock = threading.Lock()
 
-HOME_ENV = "TRACER_HOME"  # where the store lives; default: ./.tracer
-
-
-def tracer_home(home: str | None = None) -> str:
-    """The store directory: `home`, else $TRACER_HOME, else .tracer in the working directory."""
-    return os.path.abspath(home or os.environ.get(HOME_ENV) or ".tracer")
 
 
 def default_log_path(script: str | None, home: str | None = None) -> str:
@@ -123,6 +118,10 @@ class Tracer:
             choice = choose_backend(self.backend_request)
             self.backend_name, self.backend_reasons = choice.name, choice.reasons
             self.writer = self._open_log(LogWriter)
+            if self._default_log:  # a run in a store: `tracer why` may ask that store later
+                from tracer.home import remember
+
+                remember(os.path.dirname(os.path.dirname(self.log_path)))
             self._started = time.time()
             self.writer.record([Kind.HEADER, self._header()])
             self.writer.flush()

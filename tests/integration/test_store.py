@@ -17,7 +17,9 @@ STORE = SCRIPTS / "store"
 
 
 def tracer(args: list[str], cwd: Path, **extra: str) -> subprocess.CompletedProcess:
-    return run_cli(*args, cwd=cwd, extra_env={"COLUMNS": "200", **extra}, unset=("TRACER_HOME",))
+    # (a registry of stores of its own: `why` asks no store of another test)
+    extra = {"COLUMNS": "200", "TRACER_REGISTRY": str(cwd / ".stores"), **extra}
+    return run_cli(*args, cwd=cwd, extra_env=extra, unset=("TRACER_HOME",))
 
 
 def traced(cwd: Path, script: str, *args: str) -> None:

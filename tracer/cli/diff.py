@@ -24,8 +24,8 @@ class DiffCommand:
 
         from rich.console import Console
 
-        from tracer.api import tracer_home
         from tracer.cli.logs import open_lineage
+        from tracer.home import tracer_home
         from tracer.store import open_store
         from tracer.store.diff import compare
         from tracer.store.render import diff_view

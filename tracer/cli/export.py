@@ -1,4 +1,4 @@
-"""`tracer export [LOG] --to FORMAT [-o FILE]`: the run in a format other tools read.
+"""`tracer export [RUN] --to FORMAT [-o FILE]`: the run in a format other tools read.
 
     json          the "tracer-lineage/1" contract (tracer/renderers/json_export.py)
     mermaid       a flowchart that GitHub renders in Markdown
@@ -20,6 +20,7 @@ import sys
 from typing import Any
 
 from tracer.cli.logs import open_lineage
+from tracer.cli.refs import HOME_HELP, RUN_HELP
 from tracer.exceptions import CommandError
 
 FORMATS = ("json", "mermaid", "dot", "html", "svg", "openlineage")
@@ -43,7 +44,7 @@ class ExportCommand:
 
     @staticmethod
     def prepare_parser(p: argparse.ArgumentParser) -> None:
-        p.add_argument("log", nargs="?", help="the log (default: the latest run)")
+        p.add_argument("log", nargs="?", metavar="RUN", help=RUN_HELP)
         p.add_argument(
             "--to",
             choices=FORMATS,
@@ -51,11 +52,11 @@ class ExportCommand:
             help="output format (default: from -o's extension, else json)",
         )
         p.add_argument("-o", "--output", help="write here instead of stdout")
-        p.add_argument("--home", help="the store directory (default: $TRACER_HOME or ./.tracer)")
+        p.add_argument("--home", help=HOME_HELP)
         p.add_argument(
             "--url",
             help="openlineage: send the events to this OpenLineage server "
-            "(its base URL; needs tracer[openlineage])",
+            "(its base URL; needs tracer-lineage[openlineage])",
         )
         p.add_argument(
             "--namespace",

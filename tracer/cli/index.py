@@ -24,7 +24,7 @@ class IndexCommand:
     def run(self, args: Any) -> int:
         import os
 
-        from tracer.api import tracer_home
+        from tracer.home import tracer_home
         from tracer.store import open_store
 
         if args.logs:  # indexing a log made elsewhere may start a store

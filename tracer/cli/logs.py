@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import glob
-import os
 import sys
 
-from tracer.api import tracer_home
-from tracer.exceptions import CommandError, LogFormatError
+from tracer.cli.refs import latest_log, resolve_log  # noqa: F401  (latest_log: re-exported)
+from tracer.exceptions import LogFormatError
 from tracer.lineage.build import load
 from tracer.lineage.graph import Lineage
 
 
-def latest_log(home: str | None = None) -> str:
-    runs = os.path.join(tracer_home(home), "runs")
-    logs = sorted(glob.glob(os.path.join(runs, "*.tlog")), key=lambda p: (os.path.getmtime(p), p))
-    if not logs:
-        raise CommandError(f"no runs found in {runs} (run a script with `tracer run` first)")
-    return logs[-1]
-
-
 def open_lineage(
-    path: str | None, home: str | None = None, fold_above: int | None = None
+    ref: str | None, home: str | None = None, fold_above: int | None = None
 ) -> Lineage:
-    """Load a log (default: the latest run); warn on stderr when it ends early. With
+    """Load the log of a run (RUN, see `resolve_log`); warn on stderr when it ends early. With
     `fold_above`, a log of more ops than that is folded (lineage/fold.py): for the views."""
-    lineage = load(path or latest_log(home), fold_above)
+    lineage = load(resolve_log(ref, home), fold_above)
     damage = lineage.damage
     if damage is not None and damage.kind != "truncated":
         raise LogFormatError(f"{lineage.path}: {damage.detail}")

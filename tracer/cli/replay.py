@@ -1,4 +1,4 @@
-"""`tracer replay [LOG] [--speed X]` and `tracer replay --follow [LOG]`.
+"""`tracer replay [RUN] [--speed X]` and `tracer replay --follow [RUN]`.
 
 Replay prints a recorded run's ops in order, paced by their recorded times (`--speed 2` twice
 as fast, `--speed 0` at once). `--follow` tails a log that a running script is still writing
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tracer.cli.refs import HOME_HELP, RUN_HELP
 from tracer.cli.show import make_console
 from tracer.exceptions import CommandError
 
@@ -20,8 +21,8 @@ class ReplayCommand:
 
     @staticmethod
     def prepare_parser(p: argparse.ArgumentParser) -> None:
-        p.add_argument("log", nargs="?", help="the log (default: the latest run)")
-        p.add_argument("--home", help="the store directory (default: $TRACER_HOME or ./.tracer)")
+        p.add_argument("log", nargs="?", metavar="RUN", help=RUN_HELP)
+        p.add_argument("--home", help=HOME_HELP)
         p.add_argument(
             "--speed",
             type=float,
@@ -56,10 +57,10 @@ class ReplayCommand:
             raise CommandError("--speed must be 0 or more")
         console = make_console(args)
         if args.follow:
-            from tracer.cli.logs import latest_log
+            from tracer.cli.refs import resolve_log
             from tracer.renderers.live import Follower
 
-            path = args.log or latest_log(args.home)
+            path = resolve_log(args.log, args.home)
             return Follower(console, path, wait=max(args.wait, 0.0)).run()
         from tracer.cli.logs import open_lineage
         from tracer.renderers.live import Replayer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -24,14 +25,20 @@ class ReportCommand:
 
     def run(self, args: Any) -> int:
         from tracer.cli.logs import open_lineage
+        from tracer.home import tracer_home
         from tracer.store import open_store
         from tracer.store.markup import to_html, to_markdown
         from tracer.store.report import build_report
 
-        with open_store(args.home) as store:
-            row = store.resolve(args.run)
-            lineage = open_lineage(row.log)
-            doc = build_report(lineage, store)
+        if os.path.isfile(args.run) and not os.path.isdir(tracer_home(args.home)):
+            # a log file and no store (a log copied from elsewhere): the report of that log
+            # alone, without what other runs say about its sources
+            doc = build_report(open_lineage(args.run))
+        else:
+            with open_store(args.home) as store:
+                row = store.resolve(args.run)
+                lineage = open_lineage(row.log)
+                doc = build_report(lineage, store)
         text = to_html(doc) if args.html else to_markdown(doc)
         if args.output:
             try:

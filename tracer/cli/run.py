@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from tracer.api import Tracer
+from tracer.cli.refs import HOME_HELP
 from tracer.exceptions import CommandError
 
 # Options of `run` that take a value: everything else starting with "-" is a flag.
@@ -47,7 +48,7 @@ class RunCommand:
     def prepare_parser(p: argparse.ArgumentParser) -> None:
         p.usage = "tracer run [OPTIONS] (script.py | -m module) [ARGS...]"
         p.add_argument("-o", "--log", help="where to write the log (default: .tracer/runs/…)")
-        p.add_argument("--home", help="the store directory (default: $TRACER_HOME or ./.tracer)")
+        p.add_argument("--home", help=HOME_HELP)
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
         p.add_argument("--rows", choices=("capped", "full"), default="capped",
                        help="dropped row labels: capped (default) or all of them")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-HOME_HELP = "the store directory (default: $TRACER_HOME or ./.tracer)"
+from tracer.cli.refs import HOME_HELP  # noqa: F401  (imported from here by other commands)
 
 
 class RunsCommand:
@@ -22,7 +22,7 @@ class RunsCommand:
 
         from rich.console import Console
 
-        from tracer.api import tracer_home
+        from tracer.home import tracer_home
         from tracer.store import open_store
         from tracer.store.render import runs_table
 

@@ -1,4 +1,4 @@
-"""`tracer show [LOG]` and `tracer summary [LOG]`: the lineage of a run in the terminal.
+"""`tracer show [RUN]` and `tracer summary [RUN]`: the lineage of a run in the terminal.
 
     tracer show                          # the latest run under .tracer/runs/, as a tree
     tracer show LOG --group function     # ops grouped under the function that made them
@@ -21,12 +21,13 @@ import argparse
 import sys
 from typing import Any
 
+from tracer.cli.refs import HOME_HELP, RUN_HELP
 from tracer.exceptions import CommandError
 
 
 def add_view_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("log", nargs="?", help="the log (default: the latest run)")
-    p.add_argument("--home", help="the store directory (default: $TRACER_HOME or ./.tracer)")
+    p.add_argument("log", nargs="?", metavar="RUN", help=RUN_HELP)
+    p.add_argument("--home", help=HOME_HELP)
     p.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR=1)")
     p.add_argument(
         "--width",

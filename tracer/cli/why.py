@@ -8,6 +8,7 @@ from typing import Any
 
 from tracer.cli.runs import HOME_HELP
 from tracer.exceptions import CommandError
+from tracer.home import known_stores
 
 
 class WhyCommand:
@@ -21,15 +22,49 @@ class WhyCommand:
     def run(self, args: Any) -> int:
         from rich.console import Console
 
+        from tracer.home import tracer_home
         from tracer.store import open_store
         from tracer.store.render import why_view
         from tracer.store.why import explain
 
         if os.path.isdir(args.file):
             raise CommandError(f"{args.file} is a directory: give a file")
-        with open_store(args.home) as store:
-            answer = explain(store, args.file)
+        here = tracer_home(args.home)
+        stores = _stores(here, args.home is None)
+        if not stores:
+            raise CommandError(
+                f"no tracer store at {here}, and no other store recorded for this user "
+                "(run a script with `tracer run` first)"
+            )
+        answers = []
+        for home in stores:
+            with open_store(home) as store:
+                answer = explain(store, args.file)
+            answers.append((home, answer))
+            if answer.verdict not in ("unknown", "missing") or answer.last_write is not None:
+                break  # this store knows the file
+        home, answer = answers[-1]
+        known = answer.verdict not in ("unknown", "missing") or answer.last_write is not None
+        if not known:
+            home, answer = answers[0]
         if answer.verdict == "missing" and answer.last_write is None:
             raise CommandError(f"no such file: {args.file} (and no recorded run wrote it)")
-        why_view(answer, Console())
+        console = Console()
+        if known and home != here:
+            console.print(f"(answered by the store at {home})", highlight=False)
+        elif not known and len(answers) > 1:
+            console.print(
+                f"(asked {len(answers)} stores: {', '.join(h for h, _ in answers)})",
+                highlight=False,
+            )
+        why_view(answer, console)
         return 0
+
+
+def _stores(here: str, others: bool) -> list[str]:
+    """The store to ask first (if it exists), then, unless --home named one, the other stores
+    this user has written runs to (tracer/home.py's registry)."""
+    found = [here] if os.path.isdir(here) else []
+    if others:
+        found += [s for s in known_stores() if os.path.abspath(s) != os.path.abspath(here)]
+    return found

@@ -13,7 +13,7 @@ wrote, namespace "file", name their absolute path. Facets:
 
 The run id is a UUIDv7 made from the run's start time and tracer's run id, so exporting the
 same log twice gives the same events. `post(events, url)` sends them with the
-openlineage-python client's HTTP transport (the optional extra `tracer[openlineage]`).
+openlineage-python client's HTTP transport (the optional extra `tracer-lineage[openlineage]`).
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def post(evts: list[dict[str, Any]], url: str, timeout: float = 10.0) -> None:
         )
     except ImportError:
         raise CommandError(
-            "--url needs the OpenLineage client: pip install 'tracer[openlineage]'"
+            "--url needs the OpenLineage client: pip install 'tracer-lineage[openlineage]'"
         ) from None
     key = os.environ.get("OPENLINEAGE_API_KEY")  # read here: the client's own convention
     auth = ApiKeyTokenProvider({"api_key": key}) if key else TokenProvider({})

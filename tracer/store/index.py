@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tracer.api import tracer_home
 from tracer.exceptions import CommandError, LogFormatError
+from tracer.home import tracer_home
 from tracer.store.extract import RunFacts, extract
 from tracer.store.schema import APPLICATION_ID, SCHEMA_VERSION, TABLES
 
@@ -256,11 +256,18 @@ class Store:
                  self.db.execute("SELECT log, log_size, log_mtime_ns FROM runs")}
         skipped = {log: (size, mtime) for log, size, mtime in
                    self.db.execute("SELECT log, log_size, log_mtime_ns FROM skipped")}
+        own = {os.path.basename(log): st[0] for log, st in on_disk.items()}
         for log in set(known) | set(skipped):
             if log in on_disk:
                 continue
-            st = _stat(log)  # a log indexed from elsewhere (`run -o`) stays while it exists
-            if st is None:
+            # A log indexed from elsewhere (`tracer index LOG`, `run -o` with --home) stays
+            # while it exists, unless it is the twin of one of ours: a store copied with
+            # `cp -r` brings an index naming the original store's logs, which are these.
+            st = _stat(log)
+            twin = (
+                st is not None and own.get(os.path.basename(log)) == st[0] and _in_a_store(log)
+            )
+            if st is None or twin:
                 self._drop(log)
                 stats.dropped += log in known
             else:
@@ -470,6 +477,14 @@ def index_run(log_path: str, home: str | None = None) -> None:
                              f"{type(exc).__name__}: {exc}\n")
         except Exception:
             pass
+
+
+def _in_a_store(log: str) -> bool:
+    """Is `log` in the runs/ folder of a store (`<home>/runs/x.tlog` beside an index)?"""
+    home = os.path.dirname(os.path.dirname(log))
+    return os.path.basename(os.path.dirname(log)) == "runs" and os.path.exists(
+        os.path.join(home, INDEX_NAME)
+    )
 
 
 def open_store(home: str | None = None) -> Store:

@@ -166,7 +166,11 @@ def _sources(doc: Document, lineage: Lineage, store: Store | None) -> None:
     rows = []
     for f in reads:
         node = lineage.nodes.get(f.node or "")
-        origin = "raw input (no recorded run wrote it)" if store is not None else "?"
+        origin = (
+            "raw input (no recorded run wrote it)"
+            if store is not None
+            else "not looked up (no run store)"
+        )
         if store is not None and f.hash:
             writes = [(w, r) for w, r in store.writes_of_hash(f.hash)
                       if (r.started or "") <= (lineage.run.started or "")
