@@ -240,3 +240,25 @@ def test_a_run_that_failed_stops_where_it_failed(tmp_path):
     assert d.unreached is not None and d.unreached[0] == "A"
     assert "  • B stopped before 2 later ops that A ran at lines 3–4: assign, to_csv" in text
     assert "the runs ended differently: A ok, B error (exit 1)" in text
+
+
+def test_the_same_difference_again_in_a_loop_is_one_bullet_with_a_count(tmp_path):
+    # GIVEN a loop reading 200 files, every other one with new content in B
+    def looped(name, salt):
+        r = Run(tmp_path / f"{name}.tlog", name)
+        for i in range(200):
+            changed = salt if i % 2 else 0
+            n = r.op("read_csv", 1, "df = pd.read_csv(path)", 10, fp=f"fp-{i}-{changed}")
+            r.op("dropna", 2, "df = df.dropna()", 9, [n], fp=f"fpd-{i}-{changed}")
+        return r.finish()
+
+    # WHEN compared
+    d = compare(looped("a", 1), looped("b", 2))
+    # THEN each changed read is a site with its own dropna downstream, and the view says the
+    # repeats once, counted
+    assert len(d.others) == 99 and all(len(s.downstream) == 1 for s in d.others)
+    text = view(d)
+    assert (
+        "Also different, not caused by it:\n  • job.py line 1: read_csv now gives different "
+        "values; 1 op downstream sees different values, same row counts (99 times)\n"
+    ) in text

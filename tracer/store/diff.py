@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,8 +58,8 @@ class Pair:
 
     @property
     def rows_shift(self) -> int | None:
-        """B's rows minus A's: of the output, or of the input for an op with no row output
-        (a write, a fit); None when either run lacks the count or the op."""
+        """B's rows minus A's: of the output when both runs know it, else of the input (a
+        write, a fit, a call that failed in one run); None for an op only one run made."""
         if self.a is None or self.b is None:
             return None
         for x, y in ((self.a.rows_out, self.b.rows_out), (self.a.rows_in, self.b.rows_in)):
@@ -69,8 +70,8 @@ class Pair:
 
 @dataclass
 class Site:
-    """Consecutive aligned ops of one source line (its line number in A and in B, None for a
-    run that made none of them), from the first that differs."""
+    """Consecutive pairs on one source line (its number in A and in B, None for a run that
+    made none of its ops), from the first that differs, and the ops downstream of them."""
 
     file: str | None
     line_a: int | None
@@ -156,14 +157,27 @@ def _code(op: Op) -> str | None:
 def compare(a: Lineage, b: Lineage) -> RunDiff:
     ka = [op_key(op) for op in a.ops]
     kb = [op_key(op) for op in b.ops]
-    pairs: list[Pair] = []
-    matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=False)
+    # The common head and tail are aligned as they are: difflib costs time quadratic in the
+    # repeats of a key (the ops of a loop), and an edit is usually one short stretch.
+    head = 0
+    while head < min(len(ka), len(kb)) and ka[head] == kb[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(ka), len(kb)) - head and ka[-1 - tail] == kb[-1 - tail]:
+        tail += 1
+    pairs = [_pair(a, b, a.ops[i], b.ops[i]) for i in range(head)]
+    matcher = difflib.SequenceMatcher(
+        None, ka[head : len(ka) - tail], kb[head : len(kb) - tail], autojunk=False
+    )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         if tag == "equal":
             for i, j in zip(range(i1, i2), range(j1, j2), strict=False):
                 pairs.append(_pair(a, b, a.ops[i], b.ops[j]))
         else:
             pairs.extend(_realign(a, b, a.ops[i1:i2], b.ops[j1:j2]))
+    for k in range(tail, 0, -1):
+        pairs.append(_pair(a, b, a.ops[-k], b.ops[-k]))
     first = next((p for p in pairs if p.differs), None)
     d = RunDiff(a, b, pairs, first, _written_files(a, b), _outcome(a, b), _environment(a, b))
     if first is not None:
@@ -172,31 +186,64 @@ def compare(a: Lineage, b: Lineage) -> RunDiff:
 
 
 def _group(d: RunDiff) -> None:
-    """Sites in order of their first differing op, each with its downstream: the first site
-    claims what follows from it, then the next unclaimed difference starts the next site."""
-    claimed: set[int] = set()
+    """Sites in order of their first differing op, each with its downstream, in one pass:
+    every node an op makes is labelled with the site its data derive from (the earliest,
+    when several); an aligned op that reads a labelled node is downstream of that site, a
+    differing op that reads none (or is only in one run) starts the next site."""
     pairs = d.pairs
+    sites: list[Site] = []
+    labels: tuple[dict[str, int], dict[str, int]] = ({}, {})  # node id -> site, in A and B
+    skip: set[int] = set()  # where a run stopped: not sites, not downstream
     i = 0
     while i < len(pairs):
-        if not pairs[i].differs or id(pairs[i]) in claimed:
+        p = pairs[i]
+        source = None if id(p) in skip else _source(d.a, p, labels)
+        if source is not None:
+            _label(p, source, labels)
+            if p.a is not None and p.b is not None:
+                sites[source].downstream.append(p)
+                i += 1
+                continue
+        if not p.differs or id(p) in skip:
             i += 1
             continue
-        site = _site(pairs, i, claimed)
-        end = i + len(site.pairs)
-        claimed.update(id(p) for p in site.pairs)
-        if d.site is None:
-            d.site = site
-            d.unreached = _unreached(d.a, d.b, pairs[end:])
-            claimed.update(id(p) for p in (d.unreached[1] if d.unreached else []))
-        else:
-            d.others.append(site)
-        site.downstream = _downstream(d.a, pairs[end:], site.pairs, claimed)
-        claimed.update(id(p) for p in site.downstream)
-        i = end
-    assert d.site is not None
+        def downstream_of_another(q: Pair) -> bool:  # (this site is not labelled yet)
+            return _source(d.a, q, labels) is not None
+
+        n = len(sites)
+        site = _site(pairs, i, downstream_of_another)
+        for q in site.pairs:
+            _label(q, n, labels)
+        sites.append(site)
+        i += len(site.pairs)
+        if n == 0:
+            d.unreached = _unreached(d.a, d.b, pairs[i:])
+            skip.update(id(q) for q in (d.unreached[1] if d.unreached else []))
+    d.site, d.others = sites[0], sites[1:]
     d.downstream = d.site.downstream
     for p in d.downstream:
         p.downstream = True
+
+
+def _source(a: Lineage, p: Pair, labels: tuple[dict[str, int], dict[str, int]]) -> int | None:
+    """The earliest site whose data the op reads, in either run (None: none). Nested ops
+    read their parent's argument: they follow their parent's inputs."""
+    found = [labels[0][n] for n in (p.a.inputs if p.a else ()) if n in labels[0]]
+    found += [labels[1][n] for n in (p.b.inputs if p.b else ()) if n in labels[1]]
+    if not found and p.a is not None and p.a.parent is not None:
+        try:
+            parent = a.op(p.a.parent)
+        except KeyError:
+            parent = None
+        if parent is not None:
+            found = [labels[0][n] for n in parent.inputs if n in labels[0]]
+    return min(found, default=None)
+
+
+def _label(p: Pair, site: int, labels: tuple[dict[str, int], dict[str, int]]) -> None:
+    for op, made in ((p.a, labels[0]), (p.b, labels[1])):
+        for n in op.outputs if op is not None else ():
+            made[n] = min(made.get(n, site), site)
 
 
 def _unreached(a: Lineage, b: Lineage, pairs: list[Pair]) -> tuple[str, list[Pair]] | None:
@@ -273,9 +320,9 @@ def _file(p: Pair) -> str | None:
     return os.path.basename(site.file) if site is not None else None
 
 
-def _site(pairs: list[Pair], start: int, claimed: set[int]) -> Site:
-    """The unclaimed pairs from `start` on that lie on the same line (in each run that made
-    them).
+def _site(pairs: list[Pair], start: int, stop: Callable[[Pair], bool]) -> Site:
+    """The pairs from `start` on that lie on the same line (in each run that made them), up
+    to one that `stop`s it (downstream of another site).
 
     A line one run made alone takes the other run's ops only on the same line number: an op
     removed at line 3 and one added at line 3 are an edit, not one added at line 10."""
@@ -284,10 +331,10 @@ def _site(pairs: list[Pair], start: int, claimed: set[int]) -> Site:
     if site.file is None:
         return site
     for p in pairs[start + 1:]:
-        if id(p) in claimed or _file(p) != site.file or not (
+        if _file(p) != site.file or not (
             _fits(_line(p.a), site.line_a, site.line_b)
             and _fits(_line(p.b), site.line_b, site.line_a)
-        ):
+        ) or stop(p):
             break
         site.line_a = site.line_a if site.line_a is not None else _line(p.a)
         site.line_b = site.line_b if site.line_b is not None else _line(p.b)
@@ -351,37 +398,6 @@ def _pair(la: Lineage, lb: Lineage, a: Op, b: Op) -> Pair:
 
 def _files_of(lineage: Lineage, seq: int) -> list[FileRecord]:
     return [f for f in lineage.files if f.op == seq]
-
-
-def _downstream(a: Lineage, later: list[Pair], origin: list[Pair], claimed: set[int]) -> list[Pair]:
-    """The aligned, unclaimed ops of `later` that use data derived from `origin`, through
-    data in either run."""
-    tainted_a = {n for p in origin if p.a is not None for n in p.a.outputs}
-    tainted_b = {n for p in origin if p.b is not None for n in p.b.outputs}
-    found: list[Pair] = []
-    for p in later:
-        if id(p) in claimed:
-            continue
-        hit = (p.a is not None and any(n in tainted_a for n in p.a.inputs)) or (
-            p.b is not None and any(n in tainted_b for n in p.b.inputs)
-        )
-        # Nested ops read from their parent's argument: they follow their parent.
-        if not hit and p.a is not None and p.a.parent is not None:
-            try:
-                parent = a.op(p.a.parent)
-            except KeyError:
-                parent = None
-            hit = parent is not None and any(n in tainted_a for n in parent.inputs)
-        if hit:
-            # An op only one run made is a code difference of its own, not a consequence:
-            # it passes the taint on but is reported as a line of its own.
-            if p.a is not None and p.b is not None:
-                found.append(p)
-            if p.a is not None:
-                tainted_a.update(p.a.outputs)
-            if p.b is not None:
-                tainted_b.update(p.b.outputs)
-    return found
 
 
 def _written_files(a: Lineage, b: Lineage) -> list[FileChange]:

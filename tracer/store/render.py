@@ -258,16 +258,20 @@ def diff_view(d: RunDiff, run_a: RunRow | None, run_b: RunRow | None, console: C
                                         f"{_lines(site.downstream)}: "
                                         f"{_names([p.op.op for p in site.downstream])}"))
             _downstream_detail(site.downstream, console, max_rows)
-        _files(d, d.files_of(site), console, shown)
+        _files(d.files_of(site), console, shown, max_rows)
     if d.others:
         console.print(Text("Also different, not caused by it:", style="bold"))
-        for other in d.others[:max_rows]:
-            console.print(f"  • {_site_name(other)}: {_site_effect(other)}; "
-                          f"{_downstream_effect(other.downstream, None)}")
-            _files(d, d.files_of(other), console, shown, bullet="    – ")
-        if len(d.others) > max_rows:
-            console.print(f"  • … and {len(d.others) - max_rows} more lines")
-    _files(d, d.files, console, shown)
+        # the same line saying the same again (a loop) is one bullet with a count
+        said: dict[str, list[Site]] = {}
+        for other in d.others:
+            said.setdefault(f"{_site_name(other)}: {_site_effect(other)}; "
+                            f"{_downstream_effect(other.downstream, None)}", []).append(other)
+        for text, sites in list(said.items())[:max_rows]:
+            console.print(f"  • {text}" + (f" ({len(sites):,} times)" if len(sites) > 1 else ""))
+            _files(d.files_of(sites[0]), console, shown, max_rows, bullet="    – ")
+        if len(said) > max_rows:
+            console.print(f"  • … and {len(said) - max_rows} more lines")
+    _files(d.files, console, shown, max_rows)
     _outcome(d, console)
     _notes(d, console)
 
@@ -438,7 +442,7 @@ def _pair_changes(p: Pair) -> str:
         elif c.what.startswith(("input file", "written file")):
             parts.append(f"{c.what}: different content ({short_hash(c.a)} vs {short_hash(c.b)})")
         elif c.what.startswith("fingerprint"):
-            if not any(x.what in ("rows",) or x.what.startswith(("columns", "dtypes", "input"))
+            if not any(x.what == "rows" or x.what.startswith(("columns", "dtypes", "input"))
                        for x in p.changes):
                 parts.append("different values")
         elif c.what != "code":
@@ -446,13 +450,15 @@ def _pair_changes(p: Pair) -> str:
     return "; ".join(parts)
 
 
-def _files(d: RunDiff, files: list[FileChange], console: Console, shown: set[str],
+def _files(files: list[FileChange], console: Console, shown: set[str], most: int,
            bullet: str = "  • ") -> None:
-    """Bullets for the written files not shown yet (each under the line that caused it)."""
-    for f in files:
-        if f.path in shown:
-            continue
-        shown.add(f.path)
+    """Bullets for the written files not shown yet (each under the line that caused it), at
+    most `most` of them."""
+    new = [f for f in files if f.path not in shown]
+    shown.update(f.path for f in new)
+    if len(new) > most:
+        console.print(f"{bullet}{len(new):,} written files differ, among them:")
+    for f in new[:most]:
         if f.a is None or f.b is None:
             console.print(f"{bullet}{f.path}: written only by {'B' if f.a is None else 'A'}")
         else:
