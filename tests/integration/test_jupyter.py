@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 
 import pytest
 from support import EXAMPLES, ROOT, env
@@ -259,9 +260,10 @@ def test_cell_magic_traces_that_cell_only(shell, capsys):
     cell(shell, "import pandas as pd\nraw = pd.read_csv(HOUSING)")  # In[1]: not traced
     # WHEN one cell is traced
     _, out, err = cell(shell, "%%lineage --log one.tlog\nsmall = raw.head(3)\nsmall.shape", capsys)
-    # THEN it runs as a cell (its last value shown), and says where the log went
-    assert out == "Out[2]: (3, 10)\n"
-    assert err == "tracer: 1 op; log written to one.tlog\n"
+    # THEN it runs as a cell (its last value shown), and says where the log went on stdout,
+    # as the line magics do (stderr is a notebook's error box)
+    assert out == "Out[2]: (3, 10)\ntracer: 1 op; log written to one.tlog\n"
+    assert err == ""
     assert not tracing()
     cell(shell, "x = raw.tail(2)")  # In[3]: not traced
     # AND the log holds that cell's ops only, with the cell as call site
@@ -286,12 +288,43 @@ def test_cell_magic_records_a_failing_cell(shell, capsys):
     _, out, err = cell(shell, failing, capsys, error=ValueError)
     assert "ValueError: boom" in out and "In[2]" in out
     assert "jupyter/magics.py" not in out  # the magic's own frames are hidden
-    assert err == "tracer: 1 op; log written to fail.tlog\n"
+    assert "tracer: 1 op; log written to fail.tlog\n" in out
+    assert err == ""  # the traceback is IPython's, the log line a status line
     run = query("fail.tlog").lineage.run
     assert (run.status, run.error) == ("error", "ValueError: boom")
     _, _, err = cell(shell, "%%lineage --log stop.tlog\nraise KeyboardInterrupt", capsys,
                      error=KeyboardInterrupt)
     assert query("stop.tlog").lineage.run.status == "interrupted"
+
+
+def test_line_and_cell_magics_print_status_on_stdout_and_warnings_on_stderr(shell, capsys):
+    # GIVEN a session of line magics and a %%lineage cell, each saying where its log went
+    cell(shell, "import pandas as pd\nraw = pd.read_csv(HOUSING)")
+    lines = []
+    for source in ("%lineage_start --log s.tlog", "x = raw.head(2)", "%lineage_stop",
+                   "%%lineage --log c.tlog\ny = raw.head(2)"):
+        _, out, err = cell(shell, source, capsys)
+        # THEN every status line is on stdout, none on stderr
+        assert err == "", (source, err)
+        lines.append(out)
+    assert lines[0].startswith("tracer: tracing cells into s.tlog (")
+    assert lines[2:] == ["tracer: 1 op; log written to s.tlog\n",
+                         "tracer: 1 op; log written to c.tlog\n"]
+    # AND a log that ends early is a warning: stderr, from either kind of magic
+    from tracer.jupyter import magics
+
+    session = lineage_magics(shell).last
+
+    class Unfinished:
+        def lineage(self):
+            return types.SimpleNamespace(run=types.SimpleNamespace(status="unfinished"))
+
+    session.live = Unfinished()
+    magics._report(session)
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == ("tracer: 1 op; log written to c.tlog (it ends early: an interrupt may "
+                       "have stopped the log writer)\n")
 
 
 # -- interrupts -----------------------------------------------------------------------------

@@ -120,11 +120,11 @@ def test_diff_names_the_first_divergent_op_and_exits_1_identical_runs_exit_0(tmp
     # THEN it names the read of the changed file as the first divergence, and what follows
     assert p.returncode == 1, p.stdout + p.stderr
     out = p.stdout
-    assert "First divergence: op 1 read_csv at prepare.py:9 main()" in out
-    assert "raw = pd.read_csv(raw_path)" in out
-    assert "input file raw.csv" in out
-    assert "fingerprint" in out
-    assert "use data derived from the first divergence" in out
+    assert ("different: prepare.py line 9: read_csv reads raw.csv with different content; "
+            "10 ops downstream see different values, same row counts") in out
+    assert "prepare.py line 9, in main():\n    raw = pd.read_csv(raw_path)\n" in out
+    assert "  • read_csv: input file raw.csv: different content (xxh3_128:" in out
+    assert "Downstream: 10 ops at lines 10–14: dropna, getitem, gt, filter, assign" in out
     assert "features.csv: written with different content" in out
     # a run compared with itself, by log path, is equivalent
     logs = sorted((tmp_path / ".tracer" / "runs").glob("*.tlog"))
@@ -133,10 +133,54 @@ def test_diff_names_the_first_divergent_op_and_exits_1_identical_runs_exit_0(tmp
     bare = tmp_path / "bare"
     bare.mkdir()
     p = tracer(["diff", str(logs[-2]), str(logs[-1])], bare)
-    assert p.returncode == 1 and "First divergence: op 1 read_csv" in p.stdout
+    assert p.returncode == 1 and "prepare.py line 9: read_csv reads raw.csv" in p.stdout
     assert not (bare / ".tracer").exists()
     bad = tracer(["diff", "nosuchrun", "latest"], tmp_path)
     assert bad.returncode == 2 and "no run 'nosuchrun'" in bad.stderr
+
+
+FILTERED = """\
+import pandas as pd
+
+raw = pd.read_csv("raw.csv")
+df = raw[raw["price"] > LIMIT]
+df = df.assign(per_person=lambda d: d["price"] / d["people"])
+df = df.rename(columns={"price": "target"})
+df.to_csv("filtered.csv", index=False)
+"""
+
+
+def test_diff_after_editing_a_filter_names_the_line_the_rows_and_the_downstream_effect(tmp_path):
+    # GIVEN a script run with `price > 150`, then again after editing that line to `> 170`
+    make_raw(tmp_path / "raw.csv")
+    script = tmp_path / "filtered.py"
+    script.write_text(FILTERED.replace("LIMIT", "150"))
+    assert tracer(["run", "-q", str(script)], tmp_path).returncode == 0
+    script.write_text(FILTERED.replace("LIMIT", "170"))
+    assert tracer(["run", "-q", str(script)], tmp_path).returncode == 0
+    prices = [int(line.split(",")[3]) for line in (tmp_path / "raw.csv").read_text().split()[1:]]
+    kept_a, kept_b = sum(p > 150 for p in prices), sum(p > 170 for p in prices)
+    fewer = kept_a - kept_b
+    assert fewer > 0
+    # WHEN the two runs are compared
+    p = tracer(["diff", "latest~1", "latest"], tmp_path)
+    # THEN one sentence names the line, what its filter now does and the effect downstream
+    assert p.returncode == 1, p.stdout + p.stderr
+    out = p.stdout
+    assert (f"different: filtered.py line 4 changed: the filter now drops {fewer} more rows; "
+            f"everything downstream has {fewer} fewer rows\n") in out
+    # the edited line as it was and as it is, the parameter and the rows kept
+    assert ('filtered.py line 4, in <module>():\n'
+            '    A df = raw[raw["price"] > 150]\n'
+            '    B df = raw[raw["price"] > 170]\n'
+            '  • gt: other 150 → 170; different values\n'
+            f'  • filter: keeps {kept_b} of {len(prices)} rows (was {kept_a})\n') in out
+    # downstream summarised in one line, not one line per op
+    assert "Downstream: 6 ops at lines 5–7: assign, getitem, truediv, rename, to_csv\n" in out
+    assert "filtered.csv: written with different content" in out
+    # and nothing is reported as an op only one run made
+    for wrong in ("only in", "not caused by", "later ops differ"):
+        assert wrong not in out, out
 
 
 def test_deleting_the_index_loses_nothing(pipeline):

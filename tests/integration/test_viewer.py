@@ -337,7 +337,8 @@ def test_follow_stops_on_ctrl_c(demo: Path, tmp_path: Path):
 
 
 def test_follow_a_finished_log_prints_it_and_ends(demo: Path):
-    p = tracer("replay", "--follow", "--width", "100", cwd=demo)
+    # (a finished log named on the command line; without LOG, --follow waits for a new run)
+    p = tracer("replay", "--follow", ".tracer/runs/demo.tlog", "--width", "100", cwd=demo)
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-1].startswith("■ run ended: ok")
 

@@ -8,8 +8,9 @@ place IPython is imported.
     %%lineage [--log PATH]           trace this one cell (just run it if a session is running)
 
 Views are drawn with rich, which renders HTML in a notebook and text in a terminal. Call
-sites in cells read `In[7]:3`. Status lines go to stdout, except the one `%%lineage` adds
-after a cell's own output, which goes to stderr as `tracer run`'s does.
+sites in cells read `In[7]:3`. Status lines go to stdout, from the line magics and from
+`%%lineage` alike (a notebook shows stderr as an error box); only a warning, a log that ends
+early, goes to stderr. Errors are `UsageError`s, which IPython shows in one line.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class LineageMagics(Magics):
             raise UsageError("no tracing session is running (start one with %lineage_start)")
         self.session = None
         session.stop(cell=running_cell(self.shell))
-        print(_done_line(session))
+        _report(session)
 
     # -- %%lineage ------------------------------------------------------------------------
     @cell_magic
@@ -129,7 +130,7 @@ class LineageMagics(Magics):
         finally:
             session.stop(status, error, cell=(number, filename))
             if not args.quiet:
-                sys.stderr.write(_done_line(session) + "\n")
+                _report(session)
         return None
 
     def _compile_body(self, cell: str, number: int) -> tuple[str, list[types.CodeType]]:
@@ -273,7 +274,9 @@ def _console(width: int | None) -> Any:
     return Console(width=width, highlight=False)
 
 
-def _done_line(session: Session) -> str:
+def _report(session: Session) -> None:
+    """The line a stopped session ends with: on stdout, or on stderr when it is a warning
+    (the log ends early), so a notebook shows an error box only for what is one."""
     counts = getattr(session.tracer.recorder, "counts", {})
     ops = counts.get("ops", 0)
     line = f"tracer: {ops} op{'s' if ops != 1 else ''}; log written to {_shown(session.log_path)}"
@@ -281,9 +284,10 @@ def _done_line(session: Session) -> str:
         finished = session.live.lineage().run.status != "unfinished"
     except TracerError:
         finished = False
-    if not finished:
-        line += " (it ends early: an interrupt may have stopped the log writer)"
-    return line
+    if finished:
+        print(line)
+    else:
+        sys.stderr.write(line + " (it ends early: an interrupt may have stopped the log writer)\n")
 
 
 def _shown(path: str) -> str:

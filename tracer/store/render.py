@@ -6,15 +6,16 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from tracer.lineage.graph import Lineage, Op
-from tracer.store.diff import Change, Pair, RunDiff
+from tracer.store.diff import Change, FileChange, Pair, RunDiff, Site
 from tracer.store.index import FileRow, RunRow
 from tracer.store.why import Answer, Source, Writer
+from tracer.vocabulary import ROW_FILTERS
 
 HASH_CHARS = 16  # hex digits shown in trees (reports show whole hashes)
 
@@ -226,6 +227,9 @@ def _fmt_file(f: FileRow) -> str:
 
 def diff_view(d: RunDiff, run_a: RunRow | None, run_b: RunRow | None, console: Console,
               max_rows: int = 12) -> None:
+    """Say what differs as a person would: the first line whose ops differ and what changed
+    there (its code, the rows it keeps), then the effect downstream in one sentence, then
+    the written files, the other lines that differ on their own, and the outcome."""
     console.print(Text.assemble(("A ", "bold"), _run_line(d.a, run_a)))
     console.print(Text.assemble(("B ", "bold"), _run_line(d.b, run_b)))
     aligned = sum(1 for p in d.pairs if p.a is not None and p.b is not None)
@@ -238,56 +242,279 @@ def diff_view(d: RunDiff, run_a: RunRow | None, run_b: RunRow | None, console: C
             "identical content."))
         _notes(d, console)
         return
-    console.print(Text("different", style="bold red"))
-    if d.first is not None:
+    site = d.site
+    headline = Text("different", style="bold red")
+    if site is not None:
+        headline.append(f": {_site_name(site)}: {_site_effect(site)}; "
+                        f"{_downstream_effect(site.downstream, d.unreached)}")
+    console.print(headline)
+    shown: set[str] = set()
+    if site is not None:
         console.print()
-        console.print(Text.assemble(("First divergence: ", "bold"), _op_title(d.first)))
-        if d.first.op.callsite is not None and d.first.op.callsite.code:
-            console.print(Text("    " + d.first.op.callsite.code.strip(), style="dim"))
-        console.print(_changes_table(d.first))
-    console.print()
-    console.print(Text("What follows:", style="bold"))
-    later = [p for p in d.differing if p is not d.first]
-    downstream = [p for p in later if p.downstream]
-    other = [p for p in later if not p.downstream]
-    if d.first is not None:
-        after = len(d.pairs) - 1 - d.pairs.index(d.first)
-        console.print(f"  • {len(later)} of {after} later ops differ; {len(downstream)} of them "
-                      "use data derived from the first divergence")
-    only_a = [p for p in d.pairs if p.b is None]
-    only_b = [p for p in d.pairs if p.a is None]
+        _site_detail(site, console)
+        if site.downstream:
+            console.print(Text.assemble(("Downstream: ", "bold"),
+                                        f"{_count(len(site.downstream), 'op')}"
+                                        f"{_lines(site.downstream)}: "
+                                        f"{_names([p.op.op for p in site.downstream])}"))
+            _downstream_detail(site.downstream, console, max_rows)
+        _files(d.files_of(site), console, shown, max_rows)
+    if d.others:
+        console.print(Text("Also different, not caused by it:", style="bold"))
+        # the same line saying the same again (a loop) is one bullet with a count
+        said: dict[str, list[Site]] = {}
+        for other in d.others:
+            said.setdefault(f"{_site_name(other)}: {_site_effect(other)}; "
+                            f"{_downstream_effect(other.downstream, None)}", []).append(other)
+        for text, sites in list(said.items())[:max_rows]:
+            console.print(f"  • {text}" + (f" ({len(sites):,} times)" if len(sites) > 1 else ""))
+            _files(d.files_of(sites[0]), console, shown, max_rows, bullet="    – ")
+        if len(said) > max_rows:
+            console.print(f"  • … and {len(said) - max_rows} more lines")
+    _files(d.files, console, shown, max_rows)
+    _outcome(d, console)
+    _notes(d, console)
+
+
+def _where(site: Site) -> str:
+    """`script.py line 5`, with `(line 6 in B)` when an edit above moved it."""
+    where = f"{site.file or '?'} line {site.line_a if site.line_a is not None else site.line_b}"
+    if None not in (site.line_a, site.line_b) and site.line_a != site.line_b:
+        where += f" (line {site.line_b} in B)"
+    return where
+
+
+def _site_name(site: Site) -> str:
+    where = _where(site)
+    if site.edited:
+        return where + " changed"
+    if site.line_b is None:
+        return where + " (A only)"
+    if site.line_a is None:
+        return where + " (B only)"
+    return where
+
+
+def _site_effect(site: Site) -> str:
+    """What the line's ops now do differently, in a few words (the line's own change)."""
+    differing = site.differing
+    for p in reversed(differing):  # the innermost call that failed: nested ops come later
+        error = next((c for c in p.changes if c.what == "error"), None)
+        if error is not None:
+            side, message = ("A", error.a) if error.b == "-" else ("B", error.b)
+            return f"{p.op.op} fails in {side} only ({message})"
+        if (p.a is None or p.b is None) and p.op.error:
+            return f"{p.op.op} fails in {'A' if p.b is None else 'B'} ({p.op.error})"
+    rows = [p for p in differing if p.a is not None and p.b is not None and
+            any(c.what == "rows" for c in p.changes)]
+    if rows:
+        return _rows_effect(rows[-1], subject=True)  # the line's last row change is its result
+    only_a = [p.op.op for p in differing if p.b is None]
+    only_b = [p.op.op for p in differing if p.a is None]
+    if only_a and only_b:
+        last_a = next(p.a for p in reversed(differing) if p.b is None and p.a is not None)
+        last_b = next(p.b for p in reversed(differing) if p.a is None and p.b is not None)
+        became = f"{_names(only_a)} became {_names(only_b)}"
+        if None in (last_a.rows_out, last_b.rows_out) or last_a.rows_out == last_b.rows_out:
+            return became
+        shift = (last_b.rows_out or 0) - (last_a.rows_out or 0)
+        return f"{became}, giving {_count(abs(shift), _more_or_fewer(shift))}"
     if only_a or only_b:
-        console.print(f"  • ops only in A: {len(only_a)}, only in B: {len(only_b)} "
-                      "(the code differs)")
-    rows = [p for p in later if any(c.what == "rows" for c in p.changes)]
-    for p in rows[:max_rows]:
-        c = next(c for c in p.changes if c.what == "rows")
-        console.print(f"  • rows at {_op_title(p, plain=True)}: {c.a} (A) vs {c.b} (B)")
-    if len(rows) > max_rows:
-        console.print(f"  • … and {len(rows) - max_rows} more ops with other row counts")
-    for p in later:
-        if any(c.what.startswith(("columns", "dtypes")) for c in p.changes):
-            c = next(c for c in p.changes if c.what.startswith(("columns", "dtypes")))
-            console.print(f"  • {c.what} at {_op_title(p, plain=True)}: A {c.a}; B {c.b}")
-    fits = [p for p in d.differing if p.op.op == "fit" and p.a is not None and p.b is not None]
-    for p in fits:
-        console.print(f"  • the model fitted at {_site(p.op)} was trained on different data")
-    for f in d.files:
+        side, other = ("A", "B") if only_a else ("B", "A")
+        return f"{side} runs {_names(only_a or only_b)} there, {other} does not"
+    for p in differing:
+        for c in p.changes:
+            if c.what.startswith("input file"):
+                return f"{p.op.op} reads {c.what[len('input file '):]} with different content"
+            if c.what.startswith(("columns", "dtypes")):
+                return f"{p.op.op} now gives different {c.what.split()[0]}"
+    changed = [p for p in differing if any(c.what.startswith("fingerprint") for c in p.changes)]
+    if changed:
+        return f"{changed[-1].op.op} now gives different values"
+    return "the data are the same"
+
+
+def _rows_effect(p: Pair, subject: bool = False) -> str:
+    """For an aligned op whose row counts differ: what it now does, as the subject of a
+    sentence (`the filter now drops 2,299 more rows`), or the counts (`keeps 1,339 of 20,433
+    rows (was 3,638)`)."""
+    assert p.a is not None and p.b is not None
+    a, b = p.a, p.b
+    name = "the filter" if a.op in ("filter", "query") else a.op
+    filtering = a.op in ROW_FILTERS
+    if filtering and a.rows_in == b.rows_in and None not in (a.rows_in, a.rows_out, b.rows_out):
+        more = (a.rows_out or 0) - (b.rows_out or 0)
+        kept = f"keeps {_num(b.rows_out)} of {_num(b.rows_in)} rows (was {_num(a.rows_out)})"
+        if not subject:
+            return kept
+        verb = f"drops {_count(more, 'more row')}" if more > 0 else (
+            f"keeps {_count(-more, 'more row')}")
+        return f"{name} now {verb}"
+    shift = p.rows_shift
+    what = f"{_rows(a)} rows (A) vs {_rows(b)} (B)"
+    if not subject or not shift:
+        return what
+    verb = "reads" if a.rows_in is None else "gives"
+    return f"{name} now {verb} {_count(abs(shift), 'more row' if shift > 0 else 'fewer row')}"
+
+
+def _downstream_effect(ds: list[Pair], unreached: tuple[str, list[Pair]] | None) -> str:
+    """One clause for the ops downstream of a line: the row shift they share, or how many of
+    them differ."""
+    differing = [p for p in ds if p.differs]
+    if not differing:
+        if unreached is not None:
+            return f"{'B' if unreached[0] == 'A' else 'A'} stops there"
+        return "nothing downstream differs"
+    shifts = [s for p in ds if (s := p.rows_shift) is not None]
+    moved = list(dict.fromkeys(s for s in shifts if s))
+    if moved and all(shifts):
+        if len(moved) == 1:
+            return f"everything downstream has {_count(abs(moved[0]), _more_or_fewer(moved[0]))}"
+        if all(s < 0 for s in moved) or all(s > 0 for s in moved):
+            sizes = [f"{abs(s):,}" for s in moved]
+            by = (", ".join(sizes[:-1]) + " or " + sizes[-1] if len(sizes) <= 3
+                  else ", ".join(sizes[:3]) + ", …")
+            return f"everything downstream has {'more' if moved[0] > 0 else 'fewer'} rows (by {by})"
+        return "every op downstream has a different row count"
+    if not moved:
+        return (f"{_count(len(differing), 'op')} downstream "
+                f"{'sees' if len(differing) == 1 else 'see'} different values, same row counts")
+    rows = sum(1 for s in shifts if s)
+    return f"{rows} of {_count(len(shifts), 'op')} downstream have different row counts"
+
+
+def _downstream_detail(ds: list[Pair], console: Console, max_rows: int) -> None:
+    """Row shifts grouped by size (one bullet, not one per op), then columns, fits."""
+    by_shift: dict[int, list[Pair]] = {}
+    for p in ds:
+        if p.rows_shift:
+            by_shift.setdefault(p.rows_shift, []).append(p)
+    if len(by_shift) > 1:
+        for shift, ps in list(by_shift.items())[:max_rows]:
+            console.print(f"  • {_count(abs(shift), _more_or_fewer(shift))} at "
+                          f"{_count(len(ps), 'op')}: {_names([p.op.op for p in ps])}"
+                          f"{_lines(ps)}")
+    columns = [(p, c) for p in ds for c in p.changes if c.what.startswith(("columns", "dtypes"))]
+    for p, c in columns[:max_rows]:
+        console.print(f"  • {c.what} at {_op_title(p)}: A {c.a}; B {c.b}")
+    for p in ds:
+        if p.op.op == "fit" and p.differs:
+            console.print(f"  • the model fitted at {_site(p.op)} was trained on different data")
+
+
+def _site_detail(site: Site, console: Console) -> None:
+    """The line's code in both runs (once when unchanged) and one bullet per differing op."""
+    callsite = site.pairs[0].op.callsite
+    console.print(Text(f"{_where(site)}, in {callsite.function if callsite else '?'}():",
+                       style="bold"))
+    code_a, code_b = site.code("a"), site.code("b")
+    if site.edited:
+        console.print(Text.assemble("    ", ("A ", "bold"), (code_a or "", "dim")))
+        console.print(Text.assemble("    ", ("B ", "bold"), (code_b or "", "dim")))
+    elif code_a or code_b:
+        console.print(Text("    " + (code_a or code_b or ""), style="dim"))
+    changed = [(p, _pair_changes(p)) for p in site.differing]
+    for p, what in changed:
+        if what:
+            console.print(f"  • {p.op.op}: {what}")
+    if not any(what for _, what in changed):
+        console.print("  • the same data in both runs")
+
+
+def _pair_changes(p: Pair) -> str:
+    """What differs at one op besides its code ("" for nothing): parameters, rows, files."""
+    if p.a is None or p.b is None:
+        rows = f" ({_rows(p.op)} rows)" if p.op.rows_out is not None else ""
+        fails = f" (fails: {p.op.error})" if p.op.error else ""
+        return f"only in {'A' if p.b is None else 'B'}{rows}{fails}"
+    error = next((c for c in p.changes if c.what == "error"), None)
+    if error is not None:  # rows and outputs of a failed call say nothing more
+        return f"error: A {error.a}; B {error.b}"
+    parts = []
+    keys = sorted(set(p.a.params) | set(p.b.params))
+    for k in keys:
+        if p.a.params.get(k) != p.b.params.get(k):
+            parts.append(f"{k} {p.a.params.get(k, '-')} → {p.b.params.get(k, '-')}")
+    for c in p.changes:
+        if c.what == "rows":
+            parts.append(_rows_effect(p))
+        elif c.what.startswith(("input file", "written file")):
+            parts.append(f"{c.what}: different content ({short_hash(c.a)} vs {short_hash(c.b)})")
+        elif c.what.startswith("fingerprint"):
+            if not any(x.what == "rows" or x.what.startswith(("columns", "dtypes", "input"))
+                       for x in p.changes):
+                parts.append("different values")
+        elif c.what != "code":
+            parts.append(f"{c.what}: A {c.a}; B {c.b}")
+    return "; ".join(parts)
+
+
+def _files(files: list[FileChange], console: Console, shown: set[str], most: int,
+           bullet: str = "  • ") -> None:
+    """Bullets for the written files not shown yet (each under the line that caused it), at
+    most `most` of them."""
+    new = [f for f in files if f.path not in shown]
+    shown.update(f.path for f in new)
+    if len(new) > most:
+        console.print(f"{bullet}{len(new):,} written files differ, among them:")
+    for f in new[:most]:
         if f.a is None or f.b is None:
-            console.print(f"  • {f.path}: written only by {'B' if f.a is None else 'A'}")
+            console.print(f"{bullet}{f.path}: written only by {'B' if f.a is None else 'A'}")
         else:
-            console.print(f"  • {f.path}: written with different content "
+            console.print(f"{bullet}{f.path}: written with different content "
                           f"({short_hash(f.a)} vs {short_hash(f.b)})")
-    if other:
-        p = other[0]
-        console.print(f"  • {len(other)} other difference{'s' if len(other) != 1 else ''} not "
-                      f"caused by the first, starting at {_op_title(p, plain=True)}")
+
+
+def _outcome(d: RunDiff, console: Console) -> None:
+    if d.unreached is not None:
+        side, ps = d.unreached
+        other = "B" if side == "A" else "A"
+        console.print(f"  • {other} stopped before {_count(len(ps), 'later op')} that {side} ran"
+                      f"{_lines(ps)}: {_names([p.op.op for p in ps])}")
     same = [path for path, (x, y) in _writes(d).items() if x is not None and x == y]
     if same:
         console.print(f"  • written with the same content in both runs: {', '.join(same)}")
     if d.outcome is not None:
         console.print(f"  • the runs ended differently: A {d.outcome.a}, B {d.outcome.b}")
-    _notes(d, console)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _more_or_fewer(shift: int) -> str:
+    return "more row" if shift > 0 else "fewer row"
+
+
+def _num(v: int | None) -> str:
+    return "?" if v is None else f"{v:,}"
+
+
+def _rows(op: Op) -> str:
+    return f"{_num(op.rows_in)} → {_num(op.rows_out)}"
+
+
+def _names(names: list[str], most: int = 6) -> str:
+    """Distinct op names in order of first use: `assign, getitem, rename, …`."""
+    unique = list(dict.fromkeys(names))
+    return ", ".join(unique[:most]) + (", …" if len(unique) > most else "")
+
+
+def _lines(pairs: list[Pair]) -> str:
+    """` at lines 5–7` of run A, with B's when they differ (an edit above shifted them)."""
+    def span(side: str) -> str:
+        ops = [p.a if side == "a" else p.b for p in pairs]
+        lines = [op.callsite.line for op in ops if op is not None and op.callsite is not None]
+        if not lines:
+            return ""
+        lo, hi = min(lines), max(lines)
+        return f"line {lo}" if lo == hi else f"lines {lo}–{hi}"
+
+    a, b = span("a"), span("b")
+    if not a:
+        return ""
+    return f" at {a}" + (f" ({b} in B)" if b and b != a else "")
 
 
 def _writes(d: RunDiff) -> dict[str, tuple[str | None, str | None]]:
@@ -318,28 +545,12 @@ def _site(op: Op) -> str:
     return f"{os.path.basename(site.file)}:{site.line} {site.function}()"
 
 
-def _op_title(p: Pair, plain: bool = False) -> str:
+def _op_title(p: Pair) -> str:
     if p.a is not None and p.b is not None:
         where = f"op {p.a.seq}" if p.a.seq == p.b.seq else f"op {p.a.seq} (B: {p.b.seq})"
         return f"{where} {p.op.op} at {_site(p.op)}"
     side = "A" if p.b is None else "B"
     return f"op {p.op.seq} {p.op.op} at {_site(p.op)}, only in {side}"
-
-
-def _changes_table(p: Pair) -> Table | Group:
-    if p.a is None or p.b is None:
-        return Group(Text(f"    this op is only in run {'A' if p.b is None else 'B'}: "
-                          "the code that ran differs here"))
-    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 4))
-    table.add_column("what", no_wrap=True)
-    table.add_column("A / B", overflow="fold")
-    for c in p.changes:
-        table.add_row(c.what, Text.assemble(("A ", "bold"), c.a, "\n", ("B ", "bold"), c.b))
-    for c in p.notes:
-        table.add_row(Text(c.what, style="dim"),
-                      Text.assemble(("A ", "dim bold"), (c.a, "dim"), "\n", ("B ", "dim bold"),
-                                    (c.b, "dim")))
-    return table
 
 
 __all__ = ["Change", "diff_view", "runs_table", "why_view"]
