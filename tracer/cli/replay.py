@@ -4,6 +4,7 @@ Replay prints a recorded run's ops in order, paced by their recorded times (`--s
 as fast, `--speed 0` at once). `--follow` tails a log that a running script is still writing
 (default: the latest run), prints each op as it lands, and stops when the run ends (exit 0),
 when the writing process is gone without ending the log (exit 1), or on Ctrl-C (exit 130).
+Both fold what repeats, as `tracer show` does (tracer/renderers/live.py says how).
 """
 
 from __future__ import annotations
@@ -62,9 +63,10 @@ class ReplayCommand:
             path = args.log or latest_log(args.home)
             return Follower(console, path, wait=max(args.wait, 0.0)).run()
         from tracer.cli.logs import open_lineage
+        from tracer.lineage.fold import FOLD_ABOVE
         from tracer.renderers.live import Replayer
 
-        lineage = open_lineage(args.log, args.home)
+        lineage = open_lineage(args.log, args.home, FOLD_ABOVE)
         try:
             return Replayer(console, lineage, speed=args.speed).run()
         except KeyboardInterrupt:

@@ -528,12 +528,23 @@ def fold(path: Any) -> Lineage:
         return builder.finish(reader.damage)
 
 
+def repeats(count: int) -> bool:
+    """Does a group of `count` ops repeat, and so fold into one row?"""
+    return count >= MIN_REPEAT
+
+
+def site_key(op: Op) -> tuple[int, str, str]:
+    """What folding groups an op of a built lineage by: its call site, name and thread (and,
+    for an op made inside another, the top-level group: not part of this key)."""
+    return (id(op.callsite), op.op, op.thread)  # one CallSite object per recorded site
+
+
 def may_fold(lineage: Lineage) -> bool:
     """Could folding this (plain) lineage's log fold anything: does one call site hold
     `MIN_REPEAT` ops of one name in one thread? Cheap, and never "no" when folding would fold
     something (`FoldingBuilder` groups those ops, or splits them finer)."""
-    counts = Counter((id(op.callsite), op.op, op.thread) for op in lineage.ops)
-    return max(counts.values(), default=0) >= MIN_REPEAT
+    counts = Counter(site_key(op) for op in lineage.ops)
+    return repeats(max(counts.values(), default=0))
 
 
 def fold_repeats(path: Any, plain: Lineage) -> Lineage:
@@ -559,7 +570,7 @@ def totals_of(lineage: Lineage) -> Folding:
         files_read=sum(1 for f in lineage.files if f.mode == "read"),
         files_written=sum(1 for f in lineage.files if f.mode != "read"),
         errors=sum(1 for op in lineage.ops if op.error) + len(lineage.errors),
-        sites=len({(id(op.callsite), op.op, op.thread) for op in lineage.ops}),
+        sites=len({site_key(op) for op in lineage.ops}),
     )
 
 
