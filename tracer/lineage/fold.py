@@ -7,9 +7,10 @@ name and thread (and, for ops made inside another op, the same top-level group).
 `MIN_REPEAT` ops or more *folds*: it collapses into its first op, which keeps a running `Fold`
 of them all: how many, rows in, out and dropped, column changes, the last one's shapes, and
 which other groups fed the later ones (a loop going round). A group of fewer ops is kept op by
-op, as `Builder` keeps it: a helper called twice is drawn twice. So is a group made inside an
-op that repeats fewer times than that, unless a group inside it repeats: then it folds too (its
-ops could not be told apart), and so do all the groups inside a folded one.
+op, as `Builder` keeps it: a helper called twice is drawn twice. Inside a group that folds,
+every group folds with it (their ops' parents are one row now). Inside one that does not, a
+group folds when it repeats itself; and when that happens inside a pair of ops (a helper called
+twice, whose lambda repeats), the pair folds too, as the two could not be told apart.
 
 Whether a group folds is known once its `MIN_REPEAT`th op arrives, or at the end: until then
 its ops after the first are held apart (a `Single`, at most `MIN_REPEAT` - 2 a group), and
@@ -451,7 +452,10 @@ class FoldingBuilder(Builder):
             assert fold is not None
             if fold.fed_by:  # held ops that folded were remembered by their own seq
                 known = {op.seq}  # the group itself, and what its first op took in
-                known.update(n.origin for i in op.inputs if (n := nodes.get(i)) is not None)
+                for i in op.inputs:
+                    got = nodes.get(i)
+                    if got is not None and got.origin is not None:
+                        known.add(got.origin)
                 fed: list[int] = []
                 for s in fold.fed_by:
                     s = alias.get(s, s)
