@@ -23,6 +23,7 @@ from tracer.lineage import fold as folding
 from tracer.lineage.build import load, merge_children
 from tracer.lineage.graph import Lineage, Op
 from tracer.lineage.processors import Flow
+from tracer.renderers.live import WRITER_GONE, Follower
 from tracer.renderers.summary import Counts, RunSummary
 from tracer.renderers.tree import GroupedTree, LineageTree
 
@@ -35,6 +36,10 @@ WIDTH = 100
 def render(renderable: object) -> str:
     console = Console(file=io.StringIO(), width=WIDTH, color_system=None)
     console.print(renderable)
+    return render_text(console)
+
+
+def render_text(console: Console) -> str:
     out = console.file.getvalue()  # type: ignore[attr-defined]
     return "\n".join(line.rstrip() for line in out.splitlines()) + "\n"
 
@@ -357,6 +362,32 @@ def test_a_real_run_without_repeats_folds_into_the_plain_lineage(housing: Path):
         LineageTree(full).render()
     )
     assert load(housing, fold_above=folding.FOLD_ABOVE).folded is None
+
+
+FOLLOWED = """\
+follow  h.py
+ 0.00s  apply  5 × 1 → 5 × 1                                                                      :3
+          ┄ getitem
+ 0.00s  apply  5 × 1 → 5 × 1                                                                      :3
+          ┄ getitem
+ 0.00s  ↻ apply  ×4  5 × 1 → 5 × 1                                                                :3
+            ┄ getitem
+ 0.00s  apply  5 × 1 → 5 × 1                                                                      :4
+          ┄ getitem ×5
+✗ the writer (pid None) is gone and the log has no end: the run did not finish
+"""
+
+
+def test_follow_folds_a_site_once_it_repeats(tmp_path: Path):
+    # GIVEN a log of four calls of one apply, then one of another whose lambda made 5 ops
+    path = tmp_path / "applies.tlog"
+    write_applies(path, [(3, 1)] * 4 + [(4, 5)])
+    # WHEN it is followed (no trailer: the writer is gone once it is read)
+    console = Console(file=io.StringIO(), width=WIDTH, color_system=None, _environ={})
+    assert Follower(console, str(path), alive=lambda header: False).run() == WRITER_GONE
+    # THEN the first two calls are drawn as they landed, the others folded into one ↻ row with
+    # the totals once the run moved on; the lambda that repeated inside one call is one word
+    assert render_text(console) == FOLLOWED
 
 
 def test_child_logs_fold_into_a_folded_run(tmp_path: Path):
