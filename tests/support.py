@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,3 +146,61 @@ def traced_demo(tmp_path_factory: Any) -> Path:
         result = run_traced(["examples/housing_pipeline.py"], cwd, log=str(log))
         assert result.returncode == 0, result.stderr
     return cwd
+
+
+def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    """`python -m tracer ARGS` started in the background, its stdout unbuffered and piped."""
+    e = env()
+    e.pop("FORCE_COLOR", None)
+    e["PYTHONUNBUFFERED"] = "1"
+    return subprocess.Popen(
+        [sys.executable, "-m", "tracer", *args],
+        cwd=cwd,
+        env=e,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+class Lines:
+    """A subprocess's stdout, line by line, read in a thread (so a test can wait for a line
+    without blocking forever)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.q: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        assert proc.stdout is not None
+        stdout = proc.stdout
+
+        def pump() -> None:
+            for line in stdout:
+                self.q.put(line.rstrip("\n"))
+            self.q.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def wait_for(self, pattern: str, cap: float = 120) -> str:
+        deadline = time.monotonic() + cap
+        while True:
+            try:
+                line = self.q.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError(f"never printed {pattern!r}; got {self.seen}") from None
+            if line is None:
+                raise AssertionError(f"ended before {pattern!r}; got {self.seen}")
+            self.seen.append(line)
+            if re.search(pattern, line):
+                return line
+
+    def to_the_end(self, cap: float = 120) -> list[str]:
+        """Every line, once the stream has ended."""
+        deadline = time.monotonic() + cap
+        while True:
+            try:
+                line = self.q.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError(f"never ended; got {self.seen}") from None
+            if line is None:
+                return self.seen
+            self.seen.append(line)

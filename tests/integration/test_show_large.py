@@ -52,7 +52,8 @@ def expected_tree(log: LoopLog) -> str:
         line.rstrip()
         for line in f"""\
 loop.py  ·  ok  ·  1 min 00 s  ·  {r(log.top_ops)} ops (+{r(log.ops - log.top_ops)} nested)
-folded: {r(log.ops)} ops from 9 call sites, one row per site with ×N; every op: tracer export
+folded: {r(log.ops)} ops from 9 call sites, one row per repeated site with ×N; every op: \
+tracer export
 data.csv  csv · 12.3 kB · xxh3_128 abababab
 ├── read_csv → {r(first)} × 2
 ├── dropna  #2  ×{r(n)}  {r(first)} × 2 → {r(first - 1)} × 2  … {r(end + 1)} × 3 → {r(end)} × 3  \

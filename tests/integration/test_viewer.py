@@ -9,17 +9,13 @@ follower has printed the first op before it lets the script go on.
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from support import env, run_traced, traced_demo
+from support import Lines, run_traced, start, traced_demo
 from support import run_cli as tracer
 
 from tracer.events import format as logformat
@@ -210,51 +206,6 @@ def test_replay_prints_every_op(demo: Path):
     assert lines[0].startswith("replay  housing_pipeline.py")
     assert re.match(r" *\d+\.\d\ds  read_csv  examples/data/housing.csv → 20,640 × 10", lines[1])
     assert lines[-1].startswith("■ run ended: ok  ·  36 ops  ·  5 files")
-
-
-class Lines:
-    """A subprocess's stdout, line by line, read in a thread (so a test can wait for a line
-    without blocking forever)."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.q: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        assert proc.stdout is not None
-        stdout = proc.stdout
-
-        def pump() -> None:
-            for line in stdout:
-                self.q.put(line.rstrip("\n"))
-            self.q.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-
-    def wait_for(self, pattern: str, cap: float = 120) -> str:
-        deadline = time.monotonic() + cap
-        while True:
-            try:
-                line = self.q.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                raise AssertionError(f"never printed {pattern!r}; got {self.seen}") from None
-            if line is None:
-                raise AssertionError(f"ended before {pattern!r}; got {self.seen}")
-            self.seen.append(line)
-            if re.search(pattern, line):
-                return line
-
-
-def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    e = env()
-    e.pop("FORCE_COLOR", None)
-    e["PYTHONUNBUFFERED"] = "1"
-    return subprocess.Popen(
-        [sys.executable, "-m", "tracer", *args],
-        cwd=cwd,
-        env=e,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
 
 
 def test_follow_shows_ops_while_the_script_runs(tmp_path: Path):

@@ -23,6 +23,7 @@ from tracer.lineage import fold as folding
 from tracer.lineage.build import load, merge_children
 from tracer.lineage.graph import Lineage, Op
 from tracer.lineage.processors import Flow
+from tracer.renderers.live import WRITER_GONE, Follower
 from tracer.renderers.summary import Counts, RunSummary
 from tracer.renderers.tree import GroupedTree, LineageTree
 
@@ -35,6 +36,10 @@ WIDTH = 100
 def render(renderable: object) -> str:
     console = Console(file=io.StringIO(), width=WIDTH, color_system=None)
     console.print(renderable)
+    return render_text(console)
+
+
+def render_text(console: Console) -> str:
     out = console.file.getvalue()  # type: ignore[attr-defined]
     return "\n".join(line.rstrip() for line in out.splitlines()) + "\n"
 
@@ -114,15 +119,79 @@ def test_ops_whose_parent_never_came_are_top_level(tmp_path: Path):
         w.record([Kind.CALLSITE, 1, "/w/k.py", 3, "<lambda>", "df.assign(c=lambda d: d['a'])"])
         w.record([Kind.SCHEMA, 1, ["a"], ["int64"]])
         w.record([Kind.NODE, 1, "DataFrame", "pandas.DataFrame", [5, 1], 1, None, 1, None, 1])
-        for seq in (2, 3):
+        for seq in (2, 3, 4):
             w.record([Kind.NODE, seq, "Series", "pandas.Series", [5], 1, None, 1, seq, seq])
             w.record([Kind.OP, seq, "getitem", "x", 1, [1], [seq], 1, 0, 0, 0, {}, {}])
-    # WHEN it is folded THEN both getitems (one site) are one top-level row, as plain sees them
+    # WHEN it is folded THEN the getitems (one site) are one top-level row, as plain sees them
     folded, full = folding.fold(path), load(path)
     assert_same_counts(folded, full)
     (op,) = folded.ops
-    assert (op.op, op.count, op.parent) == ("getitem", 2, 1)
+    assert (op.op, op.count, op.parent) == ("getitem", 3, 1)
     assert [o.seq for o in Flow.of(folded).top] == [2]
+
+
+def write_applies(path: Path, calls: list[tuple[int, int]]) -> None:
+    """A log of top-level `apply` calls, each (its line, how many getitems its lambda made)."""
+    with LogWriter(path) as w:
+        w.record([Kind.HEADER, {"script": "/w/h.py", "cwd": "/w", "argv": ["h.py"]}])
+        w.record([Kind.CALLSITE, 1, "/w/h.py", 9, "<lambda>", "lambda r: r['a']"])
+        for line in sorted({line for line, _ in calls}):
+            w.record([Kind.CALLSITE, line, "/w/h.py", line, "<module>", "df.apply(f)"])
+        w.record([Kind.SCHEMA, 1, ["a"], ["int64"]])
+        w.record([Kind.NODE, 1, "DataFrame", "pandas.DataFrame", [5, 1], 1, None, 1, None, 1])
+        seq, node = 0, 1
+        for line, inner in calls:
+            seq += 1
+            apply = seq
+            for _ in range(inner):  # written before the op they were made in
+                seq += 1
+                node += 1
+                w.record([Kind.NODE, node, "Series", "pandas.Series", [5], 1, None, 1, seq, node])
+                w.record([Kind.OP, seq, "getitem", "x", apply, [1], [node], 1, 0, seq, 1, {}, {}])
+            node += 1
+            w.record(
+                [Kind.NODE, node, "DataFrame", "pandas.DataFrame", [5, 1], 1, None, 1, apply, node]
+            )
+            w.record([Kind.OP, apply, "apply", "y", None, [1], [node], line, 0, apply, 1, {}, {}])
+
+
+@pytest.mark.parametrize(
+    "calls, rows",
+    [
+        # a helper called twice: two rows, each with the op made inside it
+        (
+            [(3, 1), (3, 1)],
+            [
+                (1, "apply", 1, None),
+                (2, "getitem", 1, 1),
+                (3, "apply", 1, None),
+                (4, "getitem", 1, 3),
+            ],
+        ),
+        # one apply whose lambda repeats, one whose lambda made two ops
+        (
+            [(3, 3), (4, 2)],
+            [
+                (1, "apply", 1, None),
+                (2, "getitem", 3, 1),
+                (5, "apply", 1, None),
+                (6, "getitem", 1, 5),
+                (7, "getitem", 1, 5),
+            ],
+        ),
+        # called twice, its lambda repeating inside: the two calls cannot be told apart
+        ([(3, 3), (3, 3)], [(1, "apply", 2, None), (2, "getitem", 6, 1)]),
+        # called three times: everything inside folds with it
+        ([(3, 1), (3, 2), (3, 1)], [(1, "apply", 3, None), (2, "getitem", 4, 1)]),
+    ],
+)
+def test_what_folds_inside_an_op(tmp_path: Path, calls: list, rows: list):
+    # GIVEN apply calls whose lambdas made ops WHEN folded THEN (seq, op, count, parent) per row
+    path = tmp_path / "applies.tlog"
+    write_applies(path, calls)
+    folded, full = folding.fold(path), load(path)
+    assert_same_counts(folded, full)
+    assert [(op.seq, op.op, op.count, op.parent) for op in folded.ops] == rows
 
 
 # -- what stays bounded ----------------------------------------------------------------------
@@ -149,8 +218,8 @@ def test_memory_is_bounded_by_folds_not_ops(tmp_path: Path, monkeypatch: pytest.
 def test_an_input_made_long_before_is_marked_elided(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    # GIVEN a loop that keeps its 2nd result aside and writes it after 100 more rounds, with
-    # room for only a few recent nodes
+    # GIVEN a loop that keeps its 3rd result aside and writes it after 100 more rounds, with
+    # room for only a few recent nodes (the 2nd op of a site is kept until the site repeats)
     monkeypatch.setattr(folding, "RECENT_NODES", 4)
     path = tmp_path / "aside.tlog"
     with LogWriter(path) as w:
@@ -165,15 +234,16 @@ def test_an_input_made_long_before_is_marked_elided(
                 [Kind.NODE, seq + 1, "DataFrame", "pandas.DataFrame", rows, 1, None, 1, seq, 1]
             )
             w.record([Kind.OP, seq, "dropna", "x", None, [seq], [seq + 1], 1, 0, 0, 0, {}, {}])
-        w.record([Kind.OP, 101, "to_csv", "y", None, [3], [], 2, 0, 0, 0, {}, {}])
-        w.record([Kind.FILE, 101, "/w/k.csv", "write", "csv", 99, None, 3, None])
+        w.record([Kind.OP, 101, "to_csv", "y", None, [4], [], 2, 0, 0, 0, {}, {}])
+        w.record([Kind.FILE, 101, "/w/k.csv", "write", "csv", 99, None, 4, None])
     # WHEN it is shown folded THEN the written data is a source marked as made earlier
     lineage = load(path, fold_above=0)
     assert lineage.folded is not None and lineage.folded.elided == 1
     assert render(LineageTree(lineage).render()) == (
         "a.py  ·  did not finish  ·  101 ops\n"
         "⚠ the run did not finish: this is what it recorded before it stopped\n"
-        "folded: 101 ops from 2 call sites, one row per site with ×N; every op: tracer export\n"
+        "folded: 101 ops from 2 call sites, one row per repeated site with ×N; every op: "
+        "tracer export\n"
         "DataFrame 500 × 1  origin not recorded\n"
         "└── dropna  ×100  500 × 1 → 499 × 1  … 401 × 1 → 400 × 1  −100 rows in all"
         "                        :4\n"
@@ -188,7 +258,7 @@ def test_an_input_made_long_before_is_marked_elided(
 
 LOOP_TREE = """\
 loop.py  ·  ok  ·  1 min 00 s  ·  32 ops (+12 nested)
-folded: 44 ops from 9 call sites, one row per site with ×N; every op: tracer export
+folded: 44 ops from 9 call sites, one row per repeated site with ×N; every op: tracer export
 data.csv  csv · 12.3 kB · xxh3_128 abababab
 ├── read_csv → 1,018 × 2                                                                          :2
 ├── dropna  #2  ×6  1,018 × 2 → 1,017 × 2  … 1,011 × 3 → 1,010 × 3  −6 rows in all                :4
@@ -204,7 +274,7 @@ data.csv  csv · 12.3 kB · xxh3_128 abababab
 
 LOOP_BY_FUNCTION = """\
 loop.py  ·  ok  ·  1 min 00 s  ·  32 ops (+12 nested)  ·  by function
-folded: 44 ops from 9 call sites, one row per site with ×N; every op: tracer export
+folded: 44 ops from 9 call sites, one row per repeated site with ×N; every op: tracer export
 <module>  loop.py  32 ops
 ├── read_csv  #1 → 1,018 × 2                                                                      :2
 ├── dropna  #2  ×6  1,018 × 2 → 1,017 × 2  … 1,011 × 3 → 1,010 × 3  −6 rows in all                :4
@@ -250,14 +320,74 @@ def test_folded_summary(loop: Lineage):
     assert render(RunSummary(loop).render()) == LOOP_SUMMARY
 
 
-def test_a_log_below_the_threshold_is_not_folded(tmp_path: Path):
-    # GIVEN a log of 44 ops WHEN loaded for the views THEN it is the plain lineage, every op
-    log = write_loop_log(str(tmp_path / "loop.tlog"), 6).path
-    assert load(log, fold_above=folding.FOLD_ABOVE).folded is None
-    assert load(log, fold_above=44).folded is None
-    assert load(log, fold_above=43).folded is not None
-    plain = render(LineageTree(load(log)).render())
-    assert render(LineageTree(load(log, fold_above=44)).render()) == plain
+def test_a_short_log_folds_only_when_a_site_repeats(tmp_path: Path):
+    # GIVEN logs of one and two rounds of the loop (no call site made more than two ops: a
+    # helper called twice), and of three rounds, all far below the threshold
+    once, twice, thrice = (write_loop_log(str(tmp_path / f"{n}.tlog"), n).path for n in (1, 2, 3))
+    # WHEN they are loaded for the views THEN the first two are the plain lineage, drawn as ever
+    for log in (once, twice):
+        assert load(log, fold_above=folding.FOLD_ABOVE).folded is None
+        plain = render(LineageTree(load(log)).render())
+        assert render(LineageTree(load(log, fold_above=folding.FOLD_ABOVE)).render()) == plain
+    # AND three rounds fold, one row per site
+    lineage = load(thrice, fold_above=folding.FOLD_ABOVE)
+    assert lineage.folded is not None
+    assert sorted(op.count for op in lineage.ops) == [1, 1, 3, 3, 3, 3, 3, 3, 3]
+
+
+def without_fold_note(text: str) -> str:
+    return "".join(line for line in text.splitlines(True) if not line.startswith("folded: "))
+
+
+@pytest.mark.parametrize("rounds", [1, 2])
+def test_sites_that_do_not_repeat_fold_into_the_plain_lineage(tmp_path: Path, rounds: int):
+    # GIVEN a log where no call site made MIN_REPEAT ops WHEN it is folded all the same THEN
+    # every op is a row of its own, drawn as the plain lineage draws it (the note aside)
+    log = write_loop_log(str(tmp_path / "loop.tlog"), rounds).path
+    folded, full = folding.fold(log), load(log)
+    assert_same_counts(folded, full)
+    assert [(op.seq, op.count, op.parent) for op in folded.ops] == [
+        (op.seq, 1, op.parent) for op in full.ops
+    ]
+    assert folded.nodes.keys() <= full.nodes.keys()
+    assert [f.op for f in folded.files] == [f.op for f in full.files]
+    for view in (LineageTree, GroupedTree):
+        assert without_fold_note(render(view(folded).render())) == render(view(full).render())
+
+
+def test_a_real_run_without_repeats_folds_into_the_plain_lineage(housing: Path):
+    folded, full = folding.fold(housing), load(housing)
+    assert all(op.count == 1 for op in folded.ops) and len(folded.ops) == len(full.ops)
+    assert without_fold_note(render(LineageTree(folded).render())) == render(
+        LineageTree(full).render()
+    )
+    assert load(housing, fold_above=folding.FOLD_ABOVE).folded is None
+
+
+FOLLOWED = """\
+follow  h.py
+ 0.00s  apply  5 × 1 → 5 × 1                                                                      :3
+          ┄ getitem
+ 0.00s  apply  5 × 1 → 5 × 1                                                                      :3
+          ┄ getitem
+ 0.00s  ↻ apply  ×4  5 × 1 → 5 × 1                                                                :3
+            ┄ getitem
+ 0.00s  apply  5 × 1 → 5 × 1                                                                      :4
+          ┄ getitem ×5
+✗ the writer (pid None) is gone and the log has no end: the run did not finish
+"""
+
+
+def test_follow_folds_a_site_once_it_repeats(tmp_path: Path):
+    # GIVEN a log of four calls of one apply, then one of another whose lambda made 5 ops
+    path = tmp_path / "applies.tlog"
+    write_applies(path, [(3, 1)] * 4 + [(4, 5)])
+    # WHEN it is followed (no trailer: the writer is gone once it is read)
+    console = Console(file=io.StringIO(), width=WIDTH, color_system=None, _environ={})
+    assert Follower(console, str(path), alive=lambda header: False).run() == WRITER_GONE
+    # THEN the first two calls are drawn as they landed, the others folded into one ↻ row with
+    # the totals once the run moved on; the lambda that repeated inside one call is one word
+    assert render_text(console) == FOLLOWED
 
 
 def test_child_logs_fold_into_a_folded_run(tmp_path: Path):

@@ -9,6 +9,9 @@
 
 Without --to, the format follows -o's extension (.json, .mmd, .dot, .html, .svg, .jsonl; another
 extension is refused), else JSON.
+The pictures (mermaid, dot, html, svg) fold what repeats as `tracer show` does: a call site that
+made many ops is one box or row with ×N, so a loop of any length fits a page. JSON and
+OpenLineage list every op.
 The output is built completely before anything is written, so a failure leaves no half file.
 """
 
@@ -22,6 +25,7 @@ from typing import Any
 from tracer.cli.logs import open_lineage
 from tracer.cli.refs import HOME_HELP, RUN_HELP
 from tracer.exceptions import CommandError
+from tracer.lineage.fold import FOLD_ABOVE
 
 FORMATS = ("json", "mermaid", "dot", "html", "svg", "openlineage")
 _BY_EXTENSION = {
@@ -94,7 +98,8 @@ class ExportCommand:
             raise CommandError("--url sends OpenLineage events: use it with --to openlineage")
         if args.width is not None and args.width < 40:
             raise CommandError("--width must be at least 40")
-        lineage = open_lineage(args.log, args.home)
+        picture = fmt not in ("json", "openlineage")
+        lineage = open_lineage(args.log, args.home, FOLD_ABOVE if picture else None)
         if fmt == "json":
             from tracer.renderers.json_export import write_json
 

@@ -9,6 +9,7 @@ Which log `--follow` tails without LOG: the latest run if it is still being writ
 next run to start, waiting for it (and for the store, in a folder that has none) as long as
 `--wait` says (default: until Ctrl-C). A run that had finished before the follow began is
 never replayed: `--follow` is started before the run it is meant to watch.
+Both fold what repeats, as `tracer show` does (tracer/renderers/live.py says how).
 """
 
 from __future__ import annotations
@@ -81,9 +82,10 @@ class ReplayCommand:
             except KeyboardInterrupt:  # while waiting (the follow itself handles its own)
                 return 130
         from tracer.cli.logs import open_lineage
+        from tracer.lineage.fold import FOLD_ABOVE
         from tracer.renderers.live import Replayer
 
-        lineage = open_lineage(args.log, args.home)
+        lineage = open_lineage(args.log, args.home, FOLD_ABOVE)
         try:
             return Replayer(console, lineage, speed=args.speed).run()
         except KeyboardInterrupt:

@@ -121,7 +121,7 @@ def _print_summary(tracer: Tracer) -> None:
         from tracer.lineage.fold import FOLD_ABOVE
         from tracer.renderers.summary import print_run_summary
 
-        print_run_summary(load(tracer.log_path, FOLD_ABOVE), sys.stderr)  # a long run: folded
+        print_run_summary(load(tracer.log_path, FOLD_ABOVE), sys.stderr)  # what repeats: folded
     except Exception as exc:  # a summary is never worth failing the run for
         counts = tracer.recorder.counts
         sys.stderr.write(

@@ -10,9 +10,12 @@ on stderr and exit status 2. A log that ends early (a killed run) is shown as fa
 with a warning on stderr and in the view, and exit status 0: the command did what was asked.
 Colour follows the terminal; NO_COLOR or `--no-color` turn it off.
 
-A log of more than `FOLD_ABOVE` ops (lineage/fold.py) is read streaming and *folded*: the ops
-of one call site make one row, with how many they were and their totals, in memory that does
-not grow with the log. The view says so; `tracer export` still lists every op.
+The views *fold* what repeats (lineage/fold.py): the ops of a call site that made three or more
+make one row, with how many they were, their first and last shapes and their totals, so a loop
+of any length is a few rows; a site that made one or two ops is drawn op by op, as a run
+without repeats always is. A log of more than `FOLD_ABOVE` ops is read streaming, in memory
+that does not grow with the log. The view says when it folded; `tracer export --to json`
+still lists every op.
 """
 
 from __future__ import annotations
@@ -124,6 +127,6 @@ def _not_found(lineage: Any, name: str) -> str:
     known = files + models
     hint = f" (try: {', '.join(known[:6])}{', …' if len(known) > 6 else ''})" if known else ""
     if lineage.folded is not None:
-        hint += "; this long log was folded, which keeps the first file of each call site only"
+        hint += "; this log was folded, which keeps the first file of a repeated call site only"
         hint += " (`tracer export` has them all)"
     return f"no file or model {name!r} in this run{hint}"

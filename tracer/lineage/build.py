@@ -215,9 +215,10 @@ class Builder:
                 if old is not None and old != dt:
                     op.dtype_changes[c] = [old, dt]
 
-    def finish(self, damage: Any = None) -> Lineage:
+    def run_info(self) -> Run:
+        """The run, from the header and (once it has come) the trailer."""
         h, t = self.header, self.trailer
-        run = Run(
+        return Run(
             id=h.get("run_id"),
             script=h.get("script"),
             argv=list(h.get("argv") or []),
@@ -233,6 +234,9 @@ class Builder:
             header=h,
             trailer=t,
         )
+
+    def finish(self, damage: Any = None) -> Lineage:
+        run = self.run_info()
         ops = sorted(self.ops.values(), key=lambda o: o.seq)
         for op in ops:
             op.children = []  # finish() may be called again as a log grows (--follow)
@@ -245,10 +249,13 @@ class Builder:
 def load(path: Any, fold_above: int | None = None) -> Lineage:
     """Read a whole log into a `Lineage` (raises LogFormatError for a file that is no log).
 
-    With `fold_above`, a log of more ops than that is read again, streaming, into a folded
-    lineage of bounded size (lineage/fold.py): what the views draw for a very long run.
+    With `fold_above` (the views), the ops that repeat at one call site are folded into one
+    row (lineage/fold.py): a log of more ops than that is read again, streaming, into a folded
+    lineage of bounded size; a shorter one is read again only when a call site repeats. A log
+    with no call site that repeats is the plain lineage either way.
     """
     from tracer.events.reader import LogReader
+    from tracer.lineage.fold import fold, fold_repeats
 
     with LogReader(path) as reader:
         builder = Builder(reader.header, os.fspath(path))
@@ -265,9 +272,8 @@ def load(path: Any, fold_above: int | None = None) -> Lineage:
                 if ops > fold_above:
                     break
         else:
-            return builder.finish(reader.damage)
-    from tracer.lineage.fold import fold
-
+            plain = builder.finish(reader.damage)
+            return fold_repeats(path, plain)
     return fold(path)
 
 

@@ -4,9 +4,10 @@ A `Node` is one version of one data object; an `Op` is one recorded call, linkin
 to output nodes; a `FileRecord` ties a file read or written to an op and a node. Everything a
 renderer or an exporter needs is here, already computed (shapes, row and column changes).
 
-A *folded* lineage (`lineage.fold`, for logs too long to hold op by op) keeps one op per call
-site, standing for all the ops made there: its `Op.fold` holds their count and totals, and
-`Lineage.folded` what the whole log held.
+A *folded* lineage (`lineage.fold`, what the views draw when a call site repeats) keeps one op
+per call site that repeats, standing for all the ops made there: its `Op.fold` holds their
+count and totals (every op of a folded lineage has one, of one op when it stands for itself),
+and `Lineage.folded` what the whole log held.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ class Folding:
     files_written: int = 0
     errors: int = 0  # ops that raised, and ERROR records
     elided: int = 0  # inputs of kept ops made by ops no longer known (node id ELIDED)
+    sites: int = 0  # groups of ops folding looked at: call sites (by op name and thread)
 
 
 @dataclass

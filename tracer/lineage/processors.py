@@ -462,6 +462,13 @@ class ColumnLineage:
             return ColumnInfo({}, frozenset())
         info = self.info.get(node_id)
         if info is None:
+            made_by = self.lineage.producer(node_id)
+            if made_by is not None and made_by.count > 1 and made_by.outputs:
+                # made by a later op of a folded group: its columns come as the first op's do
+                first = self.info.get(made_by.outputs[0])
+                if first is not None:
+                    self.info[node_id] = first
+                    return first
             node = self.lineage.nodes.get(node_id)
             src = f"object:{node_id}"
             info = ColumnInfo(

@@ -4,6 +4,8 @@ Boxes: the files read, data of unknown origin, each top-level op, and the files 
 Arrows: a file into the op that read it, an op into the ops that used its output (labelled
 with the role when it is not the main input: "mask", "model", "right", "target"), an op into
 the file it wrote. Ops made inside another op are counted on their parent's box, not drawn.
+In a folded lineage a box may stand for the many ops of one call site (×N, first and last
+shapes); an arrow labelled "loop" goes back from a box to one whose later ops used its output.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tracer.lineage.graph import Lineage
-from tracer.lineage.processors import Flow, file_of
+from tracer.lineage.processors import LOOP, Flow, file_of
 from tracer.renderers import text as tx
 
 
@@ -88,6 +90,9 @@ def diagram(lineage: Lineage, flow: Flow | None = None) -> Diagram:
                 key = f"object:{r.node}"
                 if key in ids and key != home:
                     d.arrows.append(Arrow(ids[key], f"op{op.seq}", _role(flow.role_of(op, r))))
+        for seq, role in flow.references.get(op.seq, ()):
+            if role == LOOP:  # the ops folded into `seq` took this one's output: a loop
+                d.arrows.append(Arrow(f"op{op.seq}", f"op{seq}", LOOP))
         f = file_of(lineage, op)
         if f is not None and f.mode != "read":
             outputs += 1

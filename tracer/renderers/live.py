@@ -7,16 +7,26 @@ a plain, scrollable record that also reads well when piped. A transient rich `Li
 shows where things stand (progress and the source line of the current op for a replay; a
 spinner, the counts and the writer's process for a follow); it is drawn only on a terminal.
 
+What repeats is folded, as in `tracer show` (lineage/fold.py). A replay draws the rows of the
+folded lineage: a call site that made many ops is one line with ×N, at the time of its first
+op. A follow cannot know what is still to come: it prints a site's first ops as they land and,
+from the one that makes the site repeat (`fold.MIN_REPEAT`), counts the others in the footer;
+when the run moves on to an op that does not repeat (or ends), each site that repeated in the
+meantime is one ↻ line with its totals so far, the line `tracer show` draws for it.
+
 `Follower` reads with `LogReader.records()`, which picks up what the writer appended since the
-last call, and builds the model incrementally with `Builder.add`. It stops when the TRAILER
-arrives, when the writer's process is gone (the log's header has its pid), or on Ctrl-C.
+last call, and builds the folded model incrementally with `FoldingBuilder.add`, in memory that
+does not grow with the run. It stops when the TRAILER arrives, when the writer's process is
+gone (the log's header has its pid), or on Ctrl-C.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from rich.console import Console, Group, RenderableType
@@ -26,20 +36,19 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from tracer.events.format import Kind
 from tracer.events.reader import LogReader
 from tracer.exceptions import LogFormatError
-from tracer.lineage.build import Builder
+from tracer.lineage.fold import FoldingBuilder, repeats, row_now, site_key, totals_of
 from tracer.lineage.graph import Lineage, Op
 from tracer.renderers import text as tx
-from tracer.renderers.tree import NAME_STYLES, NESTED, OpLine, styled
+from tracer.renderers.tree import LOOP_BACK, NAME_STYLES, NESTED, OpLine, styled
 
 # Exit statuses of a follow.
 FINISHED, WRITER_GONE, STOPPED = 0, 1, 130
 
-
-def snapshot(builder: Builder) -> Lineage:
-    """A `Lineage` of what a builder holds so far (finish() may be called again as it grows)."""
-    return builder.finish()
+# Ops made inside an op, each with how many of them it stands for there.
+Nested = list[tuple[Op, int]]
 
 
 def clock(ns: int) -> str:
@@ -54,22 +63,32 @@ class OpStream:
         self.console = console
         self.printed = 0
 
-    def line(self, op: Op, lineage: Lineage, nested: list[Op]) -> RenderableType:
-        parts = tx.op_parts(op, lineage, nested=nested, read_file=True)
+    def line(
+        self, op: Op, lineage: Lineage, nested: Nested, at: int | None = None, marker: str = ""
+    ) -> RenderableType:
+        """`op`'s line, led by the time `at` (default: when it started) and `marker`; a nested
+        op that stands for another number of ops than `op` says how many (×N)."""
+        parts = tx.op_parts(op, lineage, nested=[c for c, _ in nested], read_file=True)
         left, right, short = styled(parts, NAME_STYLES[tx.category(op, lineage)])
-        when = Text(f"{clock(op.start_ns)}  ", style="bright_black")
+        when = Text(f"{clock(op.start_ns if at is None else at)}  ", style="bright_black")
+        when.append(marker, style="bright_black")
         rows: list[RenderableType] = [OpLine(when + left, right, short, hang=len(when.plain))]
         if nested:
             words = []
-            for c in nested:
+            for c, n in nested:
                 h = tx.hint(c)
-                words.append(f"{c.op} {h}" if h else c.op)
+                word = f"{c.op} {h}" if h else c.op
+                if n != op.count:
+                    word += f" {tx.TIMES}{tx.num(n)}"
+                words.append(word)
             pad = " " * (len(when.plain) + 2)
             rows.append(Text(pad + NESTED + " \u00b7 ".join(words), style="bright_black"))
         return Group(*rows)
 
-    def emit(self, op: Op, lineage: Lineage, nested: list[Op]) -> None:
-        self.console.print(self.line(op, lineage, nested))
+    def emit(
+        self, op: Op, lineage: Lineage, nested: Nested, at: int | None = None, marker: str = ""
+    ) -> None:
+        self.console.print(self.line(op, lineage, nested, at, marker))
         self.printed += 1
 
 
@@ -80,9 +99,10 @@ def _end_line(lineage: Lineage) -> Text:
     glyph = "\u25a0" if run.status == "ok" else "\u2717"
     t.append(f"{glyph} run ended: ", style=colour)
     t.append(tx.run_status(lineage), style="bold " + colour)
+    totals = totals_of(lineage)  # every op, folded or not
     bits = [
-        tx.plural(sum(1 for o in lineage.ops if o.parent is None), "op"),
-        tx.plural(len(lineage.files), "file"),
+        tx.plural(totals.top_ops, "op"),
+        tx.plural(totals.files_read + totals.files_written, "file"),
     ]
     dur = tx.run_duration(lineage)
     if dur:
@@ -123,10 +143,9 @@ class Replayer:
 
     def run(self) -> int:
         lin = self.lineage
-        top = [
-            op for op in lin.ops if op.parent is None or op.parent not in {o.seq for o in lin.ops}
-        ]
-        nested: dict[int, list[Op]] = {}
+        seqs = {o.seq for o in lin.ops}
+        top = [op for op in lin.ops if op.parent is None or op.parent not in seqs]
+        nested: dict[int, Nested] = {}
         tops = {op.seq for op in top}
         parent_of = {op.seq: op.parent for op in lin.ops}
         for op in lin.ops:
@@ -136,7 +155,7 @@ class Replayer:
             while p is not None and p not in tops:
                 p = parent_of.get(p)
             if p is not None:
-                nested.setdefault(p, []).append(op)
+                nested.setdefault(p, []).append((op, op.count))
         stream = OpStream(self.console)
         self.console.print(_title(lin, "replay"))
         total_ns = max((op.start_ns + op.duration_ns for op in lin.ops), default=0)
@@ -236,49 +255,70 @@ class Follower:
                 time.sleep(self.poll)
 
     def _follow(self, reader: LogReader) -> int:
-        builder = Builder(reader.header, self.path)
+        builder = FoldingBuilder(reader.header, self.path)
         stream = OpStream(self.console)
         header = reader.header
-        lineage = snapshot(builder)
-        self.console.print(_title(lineage, "follow"))
+        self.console.print(_title(builder.view(), "follow"))
         waiting: dict[int, list[Op]] = {}  # nested ops whose parent has not landed yet
         done: set[int] = set()
+        # sites repeating since the last line printed: first op of the group -> its last op
+        repeating: dict[int, tuple[Op, Op]] = {}
         status = {"text": "waiting for the first op"}
 
         def footer() -> RenderableType:
             pid = header.get("pid")
+            totals = builder.totals
             t = Text()
-            t.append(f"following {tx.run_title(lineage)}", style="bold")
+            t.append(f"following {tx.run_title(builder.view())}", style="bold")
             if pid:
                 t.append(f" (pid {pid})", style="bright_black")
             t.append(
-                f"  {tx.plural(stream.printed, 'op')} \u00b7 "
-                f"{tx.plural(len(builder.files), 'file')}  {status['text']}",
+                f"  {tx.plural(totals.top_ops, 'op')} \u00b7 "
+                f"{tx.plural(totals.files_read + totals.files_written, 'file')}  "
+                f"{status['text']}",
                 style="bright_black",
             )
+            if repeating:
+                loops = " \u00b7 ".join(
+                    f"{first.op} {tx.TIMES}{tx.num(first.count)}" for first, _ in repeating.values()
+                )
+                t.append(f"  {LOOP_BACK}{tx.clip(loops, 60)}", style="cyan")
             return Spinner("dots", text=t, style="cyan")
 
+        def flush(view: Lineage) -> None:
+            """One ↻ line for each site that repeated since the last line printed."""
+            for first, last in repeating.values():
+                inside = [(c, c.count) for c in builder.inside(first)]
+                stream.emit(row_now(first), view, inside, at=last.start_ns, marker=LOOP_BACK)
+            repeating.clear()
+
         def drain() -> None:
-            landed: list[Op] = []
+            # (op, its parent as recorded, its group's first op and size when it landed)
+            landed: list[tuple[Op, int | None, Op | None, int]] = []
             for kind, record in reader.records():
                 op = builder.add(kind, record)
-                if op is not None:
-                    landed.append(op)
+                if op is not None and kind == Kind.OP:
+                    group = builder.group_of(op.seq)
+                    count = group.count if group is not None else 0
+                    landed.append((op, record["parent"], group, count))
             if not landed:
                 return
-            snap = snapshot(builder)
-            for op in landed:
-                parent = op.parent
+            view = builder.view()
+            for op, parent, group, count in landed:
                 if parent is not None and parent not in done:
                     # nested: shown with its parent (which is written after it)
-                    root = parent
-                    waiting.setdefault(root, []).append(op)
+                    waiting.setdefault(parent, []).append(op)
                     continue
                 if parent is not None:
-                    stream.emit(op, snap, [])  # a late nested op: on its own line
+                    stream.emit(alone(op), view, [])  # a late nested op: on its own line
                     continue
                 nested = self._gather(op.seq, waiting)
-                stream.emit(op, snap, nested)
+                if group is not None and repeats(count):
+                    # a site that repeats: its ops are counted, drawn when it stops
+                    repeating[group.seq] = (group, op)
+                    continue
+                flush(view)
+                stream.emit(alone(op), view, self._fold_nested(nested))
                 done.add(op.seq)
             status["text"] = "waiting for more"
 
@@ -305,10 +345,11 @@ class Follower:
                     time.sleep(self.poll)
         except KeyboardInterrupt:
             code = STOPPED
-        lineage = snapshot(builder)
+        flush(builder.view())
+        lineage = builder.finish()
         for ops in waiting.values():  # nested ops whose parent never landed
             for op in ops:
-                stream.emit(op, lineage, [])
+                stream.emit(alone(op), lineage, [])
         if code == FINISHED:
             self.console.print(_end_line(lineage))
         elif code == WRITER_GONE:
@@ -335,6 +376,28 @@ class Follower:
                 out.append(op)
                 stack.append(op.seq)
         return sorted(out, key=lambda o: o.seq)
+
+    @staticmethod
+    def _fold_nested(nested: list[Op]) -> Nested:
+        """An op's nested ops; those of a site that repeats inside it are one word with ×N
+        (as `tracer show` folds them under an op that does not repeat)."""
+        counts = Counter(site_key(op) for op in nested)
+        out: Nested = []
+        seen: set[tuple[int, str, str]] = set()
+        for op in nested:
+            key = site_key(op)
+            if not repeats(counts[key]):
+                out.append((op, 1))
+            elif key not in seen:
+                seen.add(key)
+                out.append((op, counts[key]))
+        return out
+
+
+def alone(op: Op) -> Op:
+    """An op drawn as itself, whatever the group it started has become since (a follow draws
+    the first op of a site as it lands, before the others are folded into it)."""
+    return dataclasses.replace(op, fold=None) if op.fold is not None else op
 
 
 def _may_still_come(path: str) -> bool:

@@ -273,7 +273,7 @@ class _Base:
                 )
             )
         if lin.folded is not None:
-            out.append(fold_note(lin, "one row per site with"))
+            out.append(fold_note(lin, "one row per repeated site with"))
         return out
 
     def source_label(self, key: str) -> Text:
@@ -680,7 +680,7 @@ def fold_note(lineage: Lineage, how: str, lead: str = "folded: ") -> Text:
     folded = lineage.folded
     assert folded is not None
     t = Text(lead, style="bright_black")
-    t.append(f"{tx.plural(folded.ops, 'op')} from {tx.plural(len(lineage.ops), 'call site')}")
+    t.append(f"{tx.plural(folded.ops, 'op')} from {tx.plural(folded.sites, 'call site')}")
     t.append(f", {how} ")
     t.append(f"{tx.TIMES}N", style=PART_STYLES["count"])
     t.append("; every op: ")
