@@ -14,7 +14,8 @@ def open_lineage(
     ref: str | None, home: str | None = None, fold_above: int | None = None
 ) -> Lineage:
     """Load the log of a run (RUN, see `resolve_log`); warn on stderr when it ends early. With
-    `fold_above`, a log of more ops than that is folded (lineage/fold.py): for the views."""
+    `fold_above`, the views' reading: what repeats is folded (lineage/fold.py), and a log of
+    more ops than that is read as a stream."""
     lineage = load(resolve_log(ref, home), fold_above)
     damage = lineage.damage
     if damage is not None and damage.kind != "truncated":
