@@ -232,6 +232,72 @@ def test_every_op_is_drawn_once(housing):
     assert sum(1 for line in drawn if re.search(r":\d+$", line)) == len(sites)
 
 
+def views(lineage) -> dict[str, Any]:
+    """Every view a user prints, by the name of the command that prints it."""
+    model = find_artifact(lineage, "LinearRegression")
+    assert model is not None
+    return {
+        "show": LineageTree(lineage).render(),
+        "show --group function": GroupedTree(lineage).render(),
+        "summary": RunSummary(lineage).render(),
+        "run (closing summary)": run_summary(lineage),
+        "show --artifact LinearRegression": ArtifactTree(lineage, model).render(),
+    }
+
+
+@pytest.mark.parametrize("width", [40, 57, 80, 100, 140])
+def test_no_line_of_any_view_ends_with_spaces(housing, width):
+    # GIVEN the demo WHEN each view is drawn (nothing scrubbed) THEN no line ends in spaces:
+    # they are what a user copies a path from, and rich pads table cells with them
+    predictions = find_artifact(housing, "03_predictions.csv")
+    assert predictions is not None
+    all_views = {**views(housing), "show --artifact": ArtifactTree(housing, predictions).render()}
+    for name, view in all_views.items():
+        for line in render(view, width=width).splitlines():
+            assert line == line.rstrip(), f"{name} at {width}: {line!r}"
+            assert len(line) <= width, f"{name} at {width}: {line!r}"
+
+
+@pytest.mark.parametrize("width", [40, 50, 64, 80, 100])
+def test_summaries_wrap_paths_and_never_cut_them(housing, width):
+    # GIVEN the demo, whose paths are up to 30 characters long
+    paths = [tx.file_text(f, housing) for f in housing.files]
+    for view in (RunSummary(housing).render(), run_summary(housing)):
+        # WHEN a summary is drawn at any width from 40
+        lines = render(view, width=width).splitlines()
+        text = "\n".join(lines)
+        # THEN no path is cut short: each is whole, or broken after a slash across lines
+        assert tx.ELLIPSIS not in text
+        for path in paths:
+            if width >= 80:  # a terminal's usual width: every path on one line, to copy
+                assert any(path in line for line in lines), (path, text)
+            else:
+                whole_or_broken_after_slashes = "/(?:\n *)?".join(map(re.escape, path.split("/")))
+                assert re.search(whole_or_broken_after_slashes, text), (path, text)
+
+
+def test_wrap_breaks_a_path_after_a_slash():
+    from rich.text import Text
+
+    from tracer.renderers.layout import wrap
+
+    text = Text("to_csv  18,378 × 10 → housing_out/01_cleaned.csv  1.3 MB")
+    # a path that fits a line of its own goes there whole
+    assert [t.plain for t in wrap(text, 30)] == [
+        "to_csv  18,378 × 10 →",
+        "housing_out/01_cleaned.csv",
+        "1.3 MB",
+    ]
+    # one longer than a line breaks after a slash, not anywhere; later lines may be narrower
+    assert [t.plain for t in wrap(text, 24, 22)] == [
+        "to_csv  18,378 × 10 →",
+        "housing_out/",
+        "01_cleaned.csv  1.3 MB",
+    ]
+    # with no slash left, a word is folded (never cut)
+    assert [t.plain for t in wrap(Text("abcdefghij"), 4)] == ["abcd", "efgh", "ij"]
+
+
 # -- processors -------------------------------------------------------------------------------
 
 

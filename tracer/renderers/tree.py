@@ -38,6 +38,7 @@ from tracer.lineage.processors import (
     source_node,
 )
 from tracer.renderers import text as tx
+from tracer.renderers.layout import Trimmed, wrap
 from tracer.renderers.text import Part
 
 BRANCH = "\u2937 "  # ⤷
@@ -77,8 +78,9 @@ NAME_STYLES = {
 
 class OpLine:
     """One line: `left` text, and `right` (the call site) flush with the right edge. When
-    both do not fit, `left` wraps in the room that `right` leaves (or `short`, a shorter
-    right side, leaves); on a very narrow console `right` goes last."""
+    both do not fit, `left` wraps (`layout.wrap`: a path breaks after a slash) in the room that
+    `right` leaves (or `short`, a shorter right side, leaves); on a very narrow console `right`
+    goes last."""
 
     def __init__(
         self, left: Text, right: Text | None = None, short: Text | None = None, hang: int = 2
@@ -106,14 +108,12 @@ class OpLine:
         right = rights[-1]
         room = width - right.cell_len - 2
         if room >= 24 + self.hang:
-            lines = left.wrap(console, room, overflow="fold")
-            first, rest = lines[0], Text(" ").join(lines[1:])
+            first, *rest = wrap(left, room, room - self.hang)
             first.append(" " * (width - first.cell_len - right.cell_len))
             first.append_text(right)
             yield first
-            if rest.plain:
-                for line in rest.wrap(console, room - self.hang, overflow="fold"):
-                    yield Text(" " * self.hang) + line
+            for line in rest:
+                yield Text(" " * self.hang) + line
             return
         line = left.copy()
         line.append("  ")
@@ -346,7 +346,7 @@ class LineageTree(_Base):
             items.append(Text("(no operations were recorded)", style="bright_black"))
         else:
             items.append(root)
-        return Group(*items)
+        return Trimmed(Group(*items))
 
     def _main(self, key: int | str) -> int | None:
         kids = self.flow.kids.get(key, [])
@@ -428,7 +428,7 @@ class GroupedTree(_Base):
         items.append(
             root if groups else Text("(no operations were recorded)", style="bright_black")
         )
-        return Group(*items)
+        return Trimmed(Group(*items))
 
     def _line(self, op: Op, prev: int | None) -> OpLine:
         line = self.op_label(op, show_seq=True)
@@ -450,9 +450,13 @@ class ArtifactTree(_Base):
         self._claimed: dict[int, int | None] = {}
 
     def render(self) -> RenderableType:
+        items: list[RenderableType] = [self.header(what="ancestry"), *self.notes()]
+        return Trimmed(Group(*items, *self._ancestry()))
+
+    def _ancestry(self) -> list[RenderableType]:
+        """The artifact's tree, then its sources (unless it has no recorded origin)."""
         art = self.artifact
         lin = self.lineage
-        items: list[RenderableType] = [self.header(what="ancestry"), *self.notes()]
         label = Text()
         if art.file is not None:
             path = tx.file_text(art.file, lin)
@@ -473,8 +477,7 @@ class ArtifactTree(_Base):
             start = self.flow.top_of.get(start, start)
         if start is None:
             root.add(Text("its origin was not recorded", style="bright_black"))
-            items.append(root)
-            return Group(*items)
+            return [root]
         if art.file is not None and art.file.mode == "read":
             # a file the run read: its history is whatever wrote it earlier in the run
             writer = next(
@@ -484,15 +487,11 @@ class ArtifactTree(_Base):
                 root.add(
                     Text("read by the run, not written by it: a raw source", style="bright_black")
                 )
-                items.append(root)
-                items.append(self._sources_table(art.node))
-                return Group(*items)
+                return [root, self._sources_table(art.node)]
         self._claim(start)
         self.referenced = {s for s, parent in self._claimed.items() if parent == -1}
         self._walk(root, start, lane=True)
-        items.append(root)
-        items.append(self._sources_table(art.node))
-        return Group(*items)
+        return [root, self._sources_table(art.node)]
 
     # claims: which op draws which input, spine first (so the spine owns shared ancestors)
     def _inputs(self, seq: int) -> list[int]:
@@ -601,7 +600,7 @@ class ArtifactTree(_Base):
             out.append(head)
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="bright_black", no_wrap=True)
-            grid.add_column()
+            grid.add_column(overflow="fold")  # column names are copied too: never cut short
             all_cols = self._source_columns(src)
             fields = sorted(x for x in direct.get(src, ()) if x)
             if fields:
@@ -638,8 +637,8 @@ class ArtifactTree(_Base):
         table = Table(
             box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0)
         )
-        table.add_column("Columns", no_wrap=True)
-        table.add_column("from")
+        table.add_column("Columns", overflow="fold")
+        table.add_column("from", overflow="fold")
         table.add_column("how", no_wrap=True)
         rows = list(info.columns.items())
         if info.target:
