@@ -64,6 +64,25 @@ by_region.to_csv("by_region.csv", index=False)
 both.to_json("both.json")
 """
 
+# What a new user's small script does that the views worded badly (one line each, see the tests)
+WORDS = """\
+import pickle
+import pandas as pd
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import train_test_split
+
+start = pd.to_datetime("2024-01-01")  # a literal in, a Timestamp out: no data tracer follows
+end = pd.to_datetime("2024-12-31")
+blob = pickle.dumps({"a": 1})
+df = pd.DataFrame({"when": ["2024-02-01", "2023-12-01"] * 10, "x": range(20), "y": range(20)})
+df["when"] = pd.to_datetime(df["when"])  # this one converts a tracked column
+df = df[df["when"] > start]
+X, y = df[["x"]], df["y"]
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+model = LinearRegression()
+model.fit(X_train, y_train)  # one model, made then fitted: two versions of one object
+"""
+
 _SCRUBS = [
     (re.compile(r"\b\d+(\.\d+)? (s|ms|µs)\b"), "<DURATION>"),
     (re.compile(r"\b\d+ min \d+ s\b"), "<DURATION>"),
@@ -137,6 +156,15 @@ def check_gold(name: str, actual: str) -> None:
 @pytest.fixture(scope="module")
 def housing(tmp_path_factory: pytest.TempPathFactory):
     return load(traced_demo(tmp_path_factory) / ".tracer" / "runs" / "demo.tlog")
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory: pytest.TempPathFactory):
+    cwd = tmp_path_factory.mktemp("words")
+    (cwd / "words.py").write_text(WORDS)
+    result = run_traced(["words.py"], cwd)
+    assert result.returncode == 0, result.stderr
+    return load(result.log)
 
 
 @pytest.fixture(scope="module")
@@ -296,6 +324,20 @@ def test_wrap_breaks_a_path_after_a_slash():
     ]
     # with no slash left, a word is folded (never cut)
     assert [t.plain for t in wrap(Text("abcdefghij"), 4)] == ["abcd", "efgh", "ij"]
+
+
+# -- words a data scientist reads -------------------------------------------------------------
+
+
+def test_one_fitted_model_is_one_model(words, housing):
+    # GIVEN runs where a model is made, then fitted (two versions of one object)
+    for lineage in (words, housing):
+        # WHEN summarised THEN it is one model, and each DataFrame is counted once too
+        assert Counts.of(lineage).kinds["model"] == 1
+        text = render(RunSummary(lineage).render())
+        assert "\u00b7 1 model" in text and "models" not in text.splitlines()[1]
+    frames = {n.object for n in housing.nodes.values() if n.kind == "DataFrame"}
+    assert f"tracked  36 ops · {len(frames)} DataFrames" in render(run_summary(housing), 100)
 
 
 # -- processors -------------------------------------------------------------------------------

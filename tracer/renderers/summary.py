@@ -26,7 +26,7 @@ from tracer.renderers.layout import Trimmed, Wrapped
 class Counts:
     """The numbers of a summary, computed once (pure: tested without rich)."""
 
-    kinds: Counter[str]
+    kinds: Counter[str]  # objects tracked by kind (a folded log counts their versions)
     top_ops: int
     nested_ops: int
     filters: list[Op]
@@ -68,7 +68,9 @@ class Counts:
                 writes=folded.files_written,
                 errors=folded.errors,
             )
-        kinds = Counter(n.kind for n in lineage.nodes.values())
+        # objects, not nodes: a frame changed in place or a model fitted is one object in
+        # several versions, and "2 models" for one fitted model is wrong
+        kinds = Counter({n.object: n.kind for n in lineage.nodes.values()}.values())
         return cls(
             kinds=kinds,
             top_ops=len(top),
