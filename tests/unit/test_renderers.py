@@ -340,6 +340,23 @@ def test_one_fitted_model_is_one_model(words, housing):
     assert f"tracked  36 ops · {len(frames)} DataFrames" in render(run_summary(housing), 100)
 
 
+def test_arrays_split_alongside_are_no_masks(words, housing):
+    # GIVEN y given to train_test_split with X
+    split = next(op for op in words.ops if op.op == "train_test_split")
+    # WHEN drawn THEN y refers to the split as a plain input, not "as mask"
+    text = render(LineageTree(words).render())
+    assert f"\u21aa train_test_split #{split.seq}\n" in text
+    assert f"train_test_split #{split.seq}  as mask" not in text
+    # and no column of y chose the split's rows (it is random)
+    cl = ColumnLineage(words)
+    for nid in split.outputs:
+        assert not [o for o in cl.of(nid).indirect if o.field == "y"], nid
+    # while a boolean Series that filters rows still is a mask
+    assert "as mask" in render(LineageTree(housing).render())
+    mask_filter = next(op for op in words.ops if op.op == "filter")
+    assert f"\u21aa filter #{mask_filter.seq}  as mask" in text
+
+
 # -- processors -------------------------------------------------------------------------------
 
 

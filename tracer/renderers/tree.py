@@ -26,16 +26,15 @@ from tracer.lineage.graph import Lineage, Op
 from tracer.lineage.processors import (
     FILTER,
     LOOP,
-    ROW_FILTERS,
     Artifact,
     ColumnInfo,
     ColumnLineage,
     Flow,
     Origin,
     artifact_ops,
-    base_name,
     file_of,
     source_node,
+    takes_mask,
 )
 from tracer.renderers import text as tx
 from tracer.renderers.layout import Trimmed, wrap
@@ -167,7 +166,7 @@ class _Base:
 
     def filter_by(self, op: Op) -> list[str]:
         """The source columns a row filter's mask was computed from."""
-        if op.filter_columns or base_name(op) not in ROW_FILTERS or len(op.inputs) < 2:
+        if op.filter_columns or not takes_mask(op) or len(op.inputs) < 2:
             return []
         fields: list[str] = []
         for nid in op.inputs[1:]:
