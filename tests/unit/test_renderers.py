@@ -357,6 +357,50 @@ def test_arrays_split_alongside_are_no_masks(words, housing):
     assert f"\u21aa filter #{mask_filter.seq}  as mask" in text
 
 
+def test_a_models_columns_are_the_features_it_was_trained_on(housing):
+    # GIVEN the demo's model, saved to model.joblib WHEN asked where it came from
+    for name in ("housing_out/model.joblib", "LinearRegression"):
+        art = find_artifact(housing, name)
+        assert art is not None
+        text = render(ArtifactTree(housing, art).render())
+        # THEN its columns are the features it was trained on, not "aggregations"
+        table = text[text.index("Trained on") :]
+        assert "aggregation" not in table.lower()
+        assert re.search(r"^median_income +housing.csv: median_income$", table, re.M)
+        assert re.search(r"^\(target\) +housing.csv: median_house_value$", table, re.M)
+    # while the columns of data still say how they were made
+    predictions = find_artifact(housing, "03_predictions.csv")
+    assert predictions is not None
+    text = render(ArtifactTree(housing, predictions).render())
+    assert re.search(r"^actual +housing.csv: median_house_value +identity$", text, re.M)
+
+
+def test_the_report_says_what_trained_a_saved_model(housing):
+    from tracer.store.report import build_report
+
+    # GIVEN the demo's report WHEN it tells where model.joblib came from
+    blocks = build_report(housing).blocks
+    at = blocks.index(("h", 3, "`housing_out/model.joblib`"))
+    said = [b[1] for b in blocks[at + 1 : at + 4] if b[0] == "p"]
+    # THEN it names the features the model was trained on, and its target
+    assert "Trained on features from `examples/data/housing.csv`: `households`, " in said[1]
+    assert said[1].endswith("; target from `examples/data/housing.csv`: `median_house_value`.")
+    assert not [t for t in said if t.startswith("Made from")]
+
+
+def test_only_a_model_has_features(housing, words):
+    # GIVEN artifacts asked for by name: a model, and a DataFrame
+    model = find_artifact(housing, "LinearRegression")
+    frame = find_artifact(words, "DataFrame")
+    assert model is not None and frame is not None
+    # WHEN drawn THEN the model's inputs are features, the frame's are columns
+    assert render(ArtifactTree(housing, model).render()).splitlines()[1] == (
+        "LinearRegression  6 features"
+    )
+    head = render(ArtifactTree(words, frame).render()).splitlines()[1]
+    assert head == "DataFrame  1 column"  # X_train: x
+
+
 # -- processors -------------------------------------------------------------------------------
 
 

@@ -469,7 +469,9 @@ class ArtifactTree(_Base):
             node = lin.nodes.get(art.node or "")
             label.append(art.label, style="bold blue")
             if node is not None and node.columns:
-                label.append(f"  {tx.plural(len(node.columns), 'feature')}", style="bright_black")
+                # only what a model was trained on are features; a frame has columns
+                word = "feature" if node.kind == "model" else "column"
+                label.append(f"  {tx.plural(len(node.columns), word)}", style="bright_black")
         root = Tree(label, guide_style=GUIDE_STYLE)
         start = art.op.seq if art.op is not None else None
         if start is not None:
@@ -614,7 +616,8 @@ class ArtifactTree(_Base):
                 if cols:
                     grid.add_row("    " + word, self._cols(cols, all_cols))
             out.append(grid)
-        mapping = self._column_map(info)
+        node = self.lineage.nodes.get(node_id or "")
+        mapping = self._column_map(info, model=node is not None and node.kind == "model")
         if mapping is not None:
             out += [Text(""), mapping]
         return Group(*out)
@@ -630,29 +633,36 @@ class ArtifactTree(_Base):
             return Text(f"all {len(all_cols)} columns")
         return Text(", ".join(cols))
 
-    def _column_map(self, info: ColumnInfo) -> RenderableType | None:
+    def _column_map(self, info: ColumnInfo, model: bool) -> RenderableType | None:
+        """Each column of the artifact, the source columns it came from and how (identity,
+        transformation, aggregation). A `model`'s columns are the features it was trained on,
+        then its target: that is what they are, so that is what the table says (the export
+        calls the way a feature feeds a model AGGREGATION, in OpenLineage's fixed words)."""
         if not info.columns or list(info.columns) == [""]:
             return None
         table = Table(
             box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0)
         )
-        table.add_column("Columns", overflow="fold")
+        table.add_column("Trained on" if model else "Columns", overflow="fold")
         table.add_column("from", overflow="fold")
-        table.add_column("how", no_wrap=True)
+        if not model:
+            table.add_column("how", no_wrap=True)
         rows = list(info.columns.items())
         if info.target:
             rows.append(("(target)", info.target))
         for col, origins in rows:
             srcs = _group_fields(origins)
-            hows = sorted({o.how for o in origins}, key=list(_HOW_COLOURS).index)
-            how = hows[-1].lower() if hows else "constant"
-            table.add_row(
+            cells = [
                 Text(col or "(values)", style="bold"),
                 Text(
                     "; ".join(f"{self._src_name(s)}: {', '.join(fs)}" for s, fs in srcs) or "\u2014"
                 ),
-                Text(how, style=_HOW_COLOURS.get(how.upper(), "")),
-            )
+            ]
+            if not model:
+                hows = sorted({o.how for o in origins}, key=list(_HOW_COLOURS).index)
+                how = hows[-1].lower() if hows else "constant"
+                cells.append(Text(how, style=_HOW_COLOURS.get(how.upper(), "")))
+            table.add_row(*cells)
         return table
 
     def _src_name(self, src: str) -> str:
