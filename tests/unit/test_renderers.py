@@ -401,6 +401,19 @@ def test_only_a_model_has_features(housing, words):
     assert head == "DataFrame  1 column"  # X_train: x
 
 
+def test_calls_with_no_tracked_data_are_one_quiet_line_at_the_end(words):
+    # GIVEN to_datetime of a literal (twice) and pickle.dumps of a dict
+    lines = render(LineageTree(words).render()).splitlines()
+    # WHEN drawn THEN none heads a lane of its own: one line at the end names them
+    assert not [line for line in lines if line.startswith(("to_datetime", "pickle.dumps"))]
+    assert lines[-1] == "3 calls with no tracked data: to_datetime \u00d72, pickle.dumps"
+    # while the to_datetime that converted a tracked column stays in its lane
+    assert any("to_datetime  20 \u2192 20  when: str \u2192 datetime64" in line for line in lines)
+    # and the view grouped by function, which lists every call, still lists them
+    grouped = render(GroupedTree(words).render())
+    assert "to_datetime  #1  (no tracked data)" in grouped
+
+
 # -- processors -------------------------------------------------------------------------------
 
 

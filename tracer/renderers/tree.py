@@ -35,6 +35,7 @@ from tracer.lineage.processors import (
     file_of,
     source_node,
     takes_mask,
+    untracked,
 )
 from tracer.renderers import text as tx
 from tracer.renderers.layout import Trimmed, wrap
@@ -313,11 +314,16 @@ class LineageTree(_Base):
         flow = self.flow
         self._sizes: dict[int | str, int] = {}
         self._deferred: list[int] = []
+        # calls that touched no tracked data are no source of anything: one line at the end
+        quiet = untracked(flow)
+        skip = {op.seq for op in quiet}
         root = Tree(Text(""), guide_style=GUIDE_STYLE, hide_root=True)
         for key in flow.sources:
             if key.startswith("new:"):
                 # data made from values: the op that made it heads its own lane
                 for seq in flow.kids.get(key, []):
+                    if seq in skip:
+                        continue
                     op = self.lineage.op(seq)
                     node = root.add(self.op_label(op))
                     self.add_nested(node, op)
@@ -341,10 +347,12 @@ class LineageTree(_Base):
             self.add_nested(node, op)
             self._owner(node, seq, 1)
         items: list[RenderableType] = [self.header(), *self.notes()]
-        if not flow.sources:
-            items.append(Text("(no operations were recorded)", style="bright_black"))
-        else:
+        if root.children:
             items.append(root)
+        elif not quiet:
+            items.append(Text("(no operations were recorded)", style="bright_black"))
+        if quiet:
+            items.append(Text(tx.untracked_text(quiet), style="bright_black"))
         return Trimmed(Group(*items))
 
     def _main(self, key: int | str) -> int | None:
