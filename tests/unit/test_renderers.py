@@ -333,7 +333,7 @@ def test_one_fitted_model_is_one_model(words, housing):
     # GIVEN runs where a model is made, then fitted (two versions of one object)
     for lineage in (words, housing):
         # WHEN summarised THEN it is one model, and each DataFrame is counted once too
-        assert Counts.of(lineage).kinds["model"] == 1
+        assert Counts.of(lineage).tracked["model"] == 1
         text = render(RunSummary(lineage).render())
         assert "\u00b7 1 model" in text and "models" not in text.splitlines()[1]
     frames = {n.object for n in housing.nodes.values() if n.kind == "DataFrame"}

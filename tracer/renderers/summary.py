@@ -26,7 +26,7 @@ from tracer.renderers.layout import Trimmed, Wrapped
 class Counts:
     """The numbers of a summary, computed once (pure: tested without rich)."""
 
-    kinds: Counter[str]  # objects tracked by kind (a folded log counts their versions)
+    kinds: Counter[str]  # nodes (versions of objects) by kind, as a folded log counts them
     top_ops: int
     nested_ops: int
     filters: list[Op]
@@ -39,6 +39,14 @@ class Counts:
     reads: int
     writes: int
     errors: int
+    objects: Counter[str] | None = None  # distinct objects by kind (a folded log has none)
+
+    @property
+    def tracked(self) -> Counter[str]:
+        """What was tracked, by kind, as the views say it: objects, not versions (a frame
+        changed in place, or a model made then fitted, is one object in two versions: "2
+        models" for one fitted model is wrong); a folded lineage knows only its versions."""
+        return self.objects if self.objects is not None else self.kinds
 
     @property
     def dropping(self) -> int:
@@ -68,9 +76,7 @@ class Counts:
                 writes=folded.files_written,
                 errors=folded.errors,
             )
-        # objects, not nodes: a frame changed in place or a model fitted is one object in
-        # several versions, and "2 models" for one fitted model is wrong
-        kinds = Counter({n.object: n.kind for n in lineage.nodes.values()}.values())
+        kinds = Counter(n.kind for n in lineage.nodes.values())
         return cls(
             kinds=kinds,
             top_ops=len(top),
@@ -85,6 +91,7 @@ class Counts:
             reads=sum(1 for f in lineage.files if f.mode == "read"),
             writes=sum(1 for f in lineage.files if f.mode != "read"),
             errors=sum(1 for op in lineage.ops if op.error) + len(lineage.errors),
+            objects=Counter({n.object: n.kind for n in lineage.nodes.values()}.values()),
         )
 
 
@@ -119,7 +126,7 @@ class RunSummary:
         grid = Table.grid(padding=(0, 3))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        grid.add_row("Data tracked", kinds_text(c.kinds))
+        grid.add_row("Data tracked", kinds_text(c.tracked))
         ops = tx.plural(c.top_ops, "transformation")
         if c.nested_ops:
             ops += f"  (+{tx.num(c.nested_ops)} nested inside them)"
@@ -294,7 +301,7 @@ def run_summary(lineage: Lineage) -> RenderableType:
     grid.add_column()
     line = Text()
     bits: list[tuple[str, str]] = [(tx.plural(c.top_ops, "op"), "")]
-    frames = c.kinds.get("DataFrame", 0)
+    frames = c.tracked.get("DataFrame", 0)
     if frames:
         bits.append((tx.plural(frames, "DataFrame"), ""))
     if c.filters:
