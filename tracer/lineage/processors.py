@@ -362,12 +362,13 @@ class Flow:
 def untracked(flow: Flow) -> list[Op]:
     """The top-level calls that touched no data tracer follows, in call order: no input, no
     output, no file, nothing made inside them or linked to them, no error (`pd.to_datetime`
-    of a literal string, `pickle.dumps` of a dict). A view may list them apart, quietly."""
+    of a literal string, `pickle.dumps` of a dict, partial or not: on 3.11, ctrace cannot see
+    what `pickle.dumps` returns). A view may list them apart, quietly."""
     lin = flow.lineage
     return [
         op
         for op in flow.top
-        if not (op.inputs or op.outputs or op.error or op.partial or (op.facts or {}).get("lost"))
+        if not (op.inputs or op.outputs or op.error or (op.facts or {}).get("lost"))
         and not (flow.refs.get(op.seq) or flow.kids.get(op.seq) or flow.references.get(op.seq))
         and not flow.nested.get(op.seq)
         and file_of(lin, op) is None
