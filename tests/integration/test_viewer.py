@@ -150,6 +150,55 @@ def test_show_respects_width(demo: Path):
     assert max(len(line) for line in p.stdout.splitlines()) <= 64
 
 
+@pytest.mark.parametrize("width", ["40", "80"])
+def test_no_view_ends_a_line_with_spaces(demo: Path, width: str):
+    # GIVEN the traced demo WHEN each view is printed THEN no line ends with spaces (a user
+    # copies paths out of them) and none is wider than asked
+    for args in (
+        ["show"],
+        ["summary"],
+        ["show", "--group", "function"],
+        ["show", "--artifact", "housing_out/model.joblib"],
+    ):
+        p = tracer(*args, "--width", width, cwd=demo)
+        assert p.returncode == 0, p.stderr
+        for line in p.stdout.splitlines():
+            assert line == line.rstrip() and len(line) <= int(width), (args, line)
+
+
+def test_summary_at_80_columns_shows_every_path_whole(demo: Path):
+    # GIVEN the demo's files WHEN `tracer summary` prints at 80 columns
+    p = tracer("summary", "--width", "80", cwd=demo)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    # THEN each path is on a line, whole, as a user would copy it: wrapped, not cut
+    for path in (
+        "examples/data/housing.csv",
+        "housing_out/01_cleaned.csv",
+        "housing_out/02_features.csv",
+        "housing_out/03_predictions.csv",
+        "housing_out/model.joblib",
+    ):
+        assert any(line.split() and line.split()[-1] == path for line in lines), p.stdout
+    assert "\u2026" not in p.stdout
+
+
+def test_run_ends_with_a_summary_without_trailing_spaces(tmp_path: Path):
+    # GIVEN a script writing a file deep in a directory tree, run in a 40-column terminal
+    (tmp_path / "deep.py").write_text(
+        "import os\nimport pandas as pd\n"
+        "os.makedirs('outputs/experiments/run_2024', exist_ok=True)\n"
+        "pd.DataFrame({'a': [1, 2]}).to_csv('outputs/experiments/run_2024/table.csv')\n"
+    )
+    p = tracer("run", "-o", "run.tlog", "deep.py", cwd=tmp_path, extra_env={"COLUMNS": "40"})
+    assert p.returncode == 0, p.stderr
+    # WHEN it ends THEN its summary on stderr has the whole path, broken only after a slash
+    lines = p.stderr.splitlines()
+    assert not [line for line in lines if line != line.rstrip()], p.stderr
+    assert "\u2026" not in p.stderr
+    assert "  wrote    outputs/experiments/run_2024/\n           table.csv\n" in p.stderr
+
+
 # -- bad logs ----------------------------------------------------------------------------------
 
 

@@ -64,6 +64,25 @@ by_region.to_csv("by_region.csv", index=False)
 both.to_json("both.json")
 """
 
+# What a new user's small script does that the views worded badly (one line each, see the tests)
+WORDS = """\
+import pickle
+import pandas as pd
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import train_test_split
+
+start = pd.to_datetime("2024-01-01")  # a literal in, a Timestamp out: no data tracer follows
+end = pd.to_datetime("2024-12-31")
+blob = pickle.dumps({"a": 1})
+df = pd.DataFrame({"when": ["2024-02-01", "2023-12-01"] * 10, "x": range(20), "y": range(20)})
+df["when"] = pd.to_datetime(df["when"])  # this one converts a tracked column
+df = df[df["when"] > start]
+X, y = df[["x"]], df["y"]
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+model = LinearRegression()
+model.fit(X_train, y_train)  # one model, made then fitted: two versions of one object
+"""
+
 _SCRUBS = [
     (re.compile(r"\b\d+(\.\d+)? (s|ms|µs)\b"), "<DURATION>"),
     (re.compile(r"\b\d+ min \d+ s\b"), "<DURATION>"),
@@ -137,6 +156,15 @@ def check_gold(name: str, actual: str) -> None:
 @pytest.fixture(scope="module")
 def housing(tmp_path_factory: pytest.TempPathFactory):
     return load(traced_demo(tmp_path_factory) / ".tracer" / "runs" / "demo.tlog")
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory: pytest.TempPathFactory):
+    cwd = tmp_path_factory.mktemp("words")
+    (cwd / "words.py").write_text(WORDS)
+    result = run_traced(["words.py"], cwd)
+    assert result.returncode == 0, result.stderr
+    return load(result.log)
 
 
 @pytest.fixture(scope="module")
@@ -230,6 +258,160 @@ def test_every_op_is_drawn_once(housing):
     drawn = [line for line in text.splitlines() if "\u21aa" not in line and "\u2504" not in line]
     sites = [f":{op.callsite.line}" for op in flow.top if op.callsite is not None]
     assert sum(1 for line in drawn if re.search(r":\d+$", line)) == len(sites)
+
+
+def views(lineage) -> dict[str, Any]:
+    """Every view a user prints, by the name of the command that prints it."""
+    model = find_artifact(lineage, "LinearRegression")
+    assert model is not None
+    return {
+        "show": LineageTree(lineage).render(),
+        "show --group function": GroupedTree(lineage).render(),
+        "summary": RunSummary(lineage).render(),
+        "run (closing summary)": run_summary(lineage),
+        "show --artifact LinearRegression": ArtifactTree(lineage, model).render(),
+    }
+
+
+@pytest.mark.parametrize("width", [40, 57, 80, 100, 140])
+def test_no_line_of_any_view_ends_with_spaces(housing, width):
+    # GIVEN the demo WHEN each view is drawn (nothing scrubbed) THEN no line ends in spaces:
+    # they are what a user copies a path from, and rich pads table cells with them
+    predictions = find_artifact(housing, "03_predictions.csv")
+    assert predictions is not None
+    all_views = {**views(housing), "show --artifact": ArtifactTree(housing, predictions).render()}
+    for name, view in all_views.items():
+        for line in render(view, width=width).splitlines():
+            assert line == line.rstrip(), f"{name} at {width}: {line!r}"
+            assert len(line) <= width, f"{name} at {width}: {line!r}"
+
+
+@pytest.mark.parametrize("width", [40, 50, 64, 80, 100])
+def test_summaries_wrap_paths_and_never_cut_them(housing, width):
+    # GIVEN the demo, whose paths are up to 30 characters long
+    paths = [tx.file_text(f, housing) for f in housing.files]
+    for view in (RunSummary(housing).render(), run_summary(housing)):
+        # WHEN a summary is drawn at any width from 40
+        lines = render(view, width=width).splitlines()
+        text = "\n".join(lines)
+        # THEN no path is cut short: each is whole, or broken after a slash across lines
+        assert tx.ELLIPSIS not in text
+        for path in paths:
+            if width >= 80:  # a terminal's usual width: every path on one line, to copy
+                assert any(path in line for line in lines), (path, text)
+            else:
+                whole_or_broken_after_slashes = "/(?:\n *)?".join(map(re.escape, path.split("/")))
+                assert re.search(whole_or_broken_after_slashes, text), (path, text)
+
+
+def test_wrap_breaks_a_path_after_a_slash():
+    from rich.text import Text
+
+    from tracer.renderers.layout import wrap
+
+    text = Text("to_csv  18,378 × 10 → housing_out/01_cleaned.csv  1.3 MB")
+    # a path that fits a line of its own goes there whole
+    assert [t.plain for t in wrap(text, 30)] == [
+        "to_csv  18,378 × 10 →",
+        "housing_out/01_cleaned.csv",
+        "1.3 MB",
+    ]
+    # one longer than a line breaks after a slash, not anywhere; later lines may be narrower
+    assert [t.plain for t in wrap(text, 24, 22)] == [
+        "to_csv  18,378 × 10 →",
+        "housing_out/",
+        "01_cleaned.csv  1.3 MB",
+    ]
+    # with no slash left, a word is folded (never cut)
+    assert [t.plain for t in wrap(Text("abcdefghij"), 4)] == ["abcd", "efgh", "ij"]
+
+
+# -- words a data scientist reads -------------------------------------------------------------
+
+
+def test_one_fitted_model_is_one_model(words, housing):
+    # GIVEN runs where a model is made, then fitted (two versions of one object)
+    for lineage in (words, housing):
+        # WHEN summarised THEN it is one model, and each DataFrame is counted once too
+        assert Counts.of(lineage).tracked["model"] == 1
+        text = render(RunSummary(lineage).render())
+        assert "\u00b7 1 model" in text and "models" not in text.splitlines()[1]
+    frames = {n.object for n in housing.nodes.values() if n.kind == "DataFrame"}
+    assert f"tracked  36 ops · {len(frames)} DataFrames" in render(run_summary(housing), 100)
+
+
+def test_arrays_split_alongside_are_no_masks(words, housing):
+    # GIVEN y given to train_test_split with X
+    split = next(op for op in words.ops if op.op == "train_test_split")
+    # WHEN drawn THEN y refers to the split as a plain input, not "as mask"
+    text = render(LineageTree(words).render())
+    assert f"\u21aa train_test_split #{split.seq}\n" in text
+    assert f"train_test_split #{split.seq}  as mask" not in text
+    # and no column of y chose the split's rows (it is random)
+    cl = ColumnLineage(words)
+    for nid in split.outputs:
+        assert not [o for o in cl.of(nid).indirect if o.field == "y"], nid
+    # while a boolean Series that filters rows still is a mask
+    assert "as mask" in render(LineageTree(housing).render())
+    mask_filter = next(op for op in words.ops if op.op == "filter")
+    assert f"\u21aa filter #{mask_filter.seq}  as mask" in text
+
+
+def test_a_models_columns_are_the_features_it_was_trained_on(housing):
+    # GIVEN the demo's model, saved to model.joblib WHEN asked where it came from
+    for name in ("housing_out/model.joblib", "LinearRegression"):
+        art = find_artifact(housing, name)
+        assert art is not None
+        text = render(ArtifactTree(housing, art).render())
+        # THEN its columns are the features it was trained on, not "aggregations"
+        table = text[text.index("Trained on") :]
+        assert "aggregation" not in table.lower()
+        assert re.search(r"^median_income +housing.csv: median_income$", table, re.M)
+        assert re.search(r"^\(target\) +housing.csv: median_house_value$", table, re.M)
+    # while the columns of data still say how they were made
+    predictions = find_artifact(housing, "03_predictions.csv")
+    assert predictions is not None
+    text = render(ArtifactTree(housing, predictions).render())
+    assert re.search(r"^actual +housing.csv: median_house_value +identity$", text, re.M)
+
+
+def test_the_report_says_what_trained_a_saved_model(housing):
+    from tracer.store.report import build_report
+
+    # GIVEN the demo's report WHEN it tells where model.joblib came from
+    blocks = build_report(housing).blocks
+    at = blocks.index(("h", 3, "`housing_out/model.joblib`"))
+    said = [b[1] for b in blocks[at + 1 : at + 4] if b[0] == "p"]
+    # THEN it names the features the model was trained on, and its target
+    assert "Trained on features from `examples/data/housing.csv`: `households`, " in said[1]
+    assert said[1].endswith("; target from `examples/data/housing.csv`: `median_house_value`.")
+    assert not [t for t in said if t.startswith("Made from")]
+
+
+def test_only_a_model_has_features(housing, words):
+    # GIVEN artifacts asked for by name: a model, and a DataFrame
+    model = find_artifact(housing, "LinearRegression")
+    frame = find_artifact(words, "DataFrame")
+    assert model is not None and frame is not None
+    # WHEN drawn THEN the model's inputs are features, the frame's are columns
+    assert render(ArtifactTree(housing, model).render()).splitlines()[1] == (
+        "LinearRegression  6 features"
+    )
+    head = render(ArtifactTree(words, frame).render()).splitlines()[1]
+    assert head == "DataFrame  1 column"  # X_train: x
+
+
+def test_calls_with_no_tracked_data_are_one_quiet_line_at_the_end(words):
+    # GIVEN to_datetime of a literal (twice) and pickle.dumps of a dict
+    lines = render(LineageTree(words).render()).splitlines()
+    # WHEN drawn THEN none heads a lane of its own: one line at the end names them
+    assert not [line for line in lines if line.startswith(("to_datetime", "pickle.dumps"))]
+    assert lines[-1] == "3 calls with no tracked data: to_datetime \u00d72, pickle.dumps"
+    # while the to_datetime that converted a tracked column stays in its lane
+    assert any("to_datetime  20 \u2192 20  when: str \u2192 datetime64" in line for line in lines)
+    # and the view grouped by function, which lists every call, still lists them
+    grouped = render(GroupedTree(words).render())
+    assert "to_datetime  #1  (no tracked data)" in grouped
 
 
 # -- processors -------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ from tracer.lineage.graph import FileRecord, Lineage, Node, Op
 # -- op vocabulary --------------------------------------------------------------------------
 
 # Ops that keep a subset of their first input's rows: for columns and drawing, a split's parts
-# are such subsets too (though no rows are "dropped" by it).
-ROW_FILTERS = vocabulary.ROW_FILTERS | {"train_test_split"}
+# are such subsets too (though no rows are "dropped" by it, and no input chose them).
+SPLITS = frozenset({"train_test_split"})
+ROW_FILTERS = vocabulary.ROW_FILTERS | SPLITS
 
 # Ops whose same-named output columns are exact copies of the input's.
 IDENTITY_OPS = ROW_FILTERS | frozenset(
@@ -160,6 +161,13 @@ def param_columns(op: Op, *names: str) -> list[str]:
         elif isinstance(value, (list, tuple)):
             out.extend(v for v in value if isinstance(v, str))
     return out
+
+
+def takes_mask(op: Op) -> bool:
+    """Whether `op`'s inputs after the first choose which of its rows it keeps: a row filter's
+    do (`df[df.a > 3]`: the mask); a split's do not (`train_test_split(X, y)` splits `y` alike,
+    at random)."""
+    return base_name(op) in vocabulary.ROW_FILTERS
 
 
 def file_of(lineage: Lineage, op: Op) -> FileRecord | None:
@@ -323,7 +331,7 @@ class Flow:
         node = self.lineage.nodes.get(ref.node or "")
         if ref.via == "file":
             return "file"
-        if base_name(op) in ROW_FILTERS and node is not None and node.kind in ("Series", "ndarray"):
+        if takes_mask(op) and node is not None and node.kind in ("Series", "ndarray"):
             return "mask"
         if node is not None and node.kind == "model":
             return "model"
@@ -349,6 +357,22 @@ class Flow:
                 memo.get(c, 1) for c in self.kids.get(k, ())
             )
         return memo[key]
+
+
+def untracked(flow: Flow) -> list[Op]:
+    """The top-level calls that touched no data tracer follows, in call order: no input, no
+    output, no file, nothing made inside them or linked to them, no error (`pd.to_datetime`
+    of a literal string, `pickle.dumps` of a dict, partial or not: on 3.11, ctrace cannot see
+    what `pickle.dumps` returns). A view may list them apart, quietly."""
+    lin = flow.lineage
+    return [
+        op
+        for op in flow.top
+        if not (op.inputs or op.outputs or op.error or (op.facts or {}).get("lost"))
+        and not (flow.refs.get(op.seq) or flow.kids.get(op.seq) or flow.references.get(op.seq))
+        and not flow.nested.get(op.seq)
+        and file_of(lin, op) is None
+    ]
 
 
 def source_node(lineage: Lineage, key: str) -> Node | None:
@@ -500,7 +524,7 @@ class ColumnLineage:
         main = infos[0] if infos else ColumnInfo({}, frozenset())
         main_node = lin.nodes.get(inputs[0]) if inputs else None
         # dataset-wide dependencies this op adds
-        if name in ROW_FILTERS:
+        if takes_mask(op):
             indirect |= self._filter_deps(op, name, main, main_node, infos)
         if name in SORTS:
             cols = param_columns(op, "by", "columns")

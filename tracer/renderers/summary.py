@@ -11,20 +11,22 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import IO
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from tracer.lineage.graph import Lineage, Op
 from tracer.lineage.processors import Flow, short_type
 from tracer.renderers import text as tx
+from tracer.renderers.layout import Trimmed, Wrapped
 
 
 @dataclass
 class Counts:
     """The numbers of a summary, computed once (pure: tested without rich)."""
 
-    kinds: Counter[str]
+    kinds: Counter[str]  # nodes (versions of objects) by kind, as a folded log counts them
     top_ops: int
     nested_ops: int
     filters: list[Op]
@@ -37,6 +39,14 @@ class Counts:
     reads: int
     writes: int
     errors: int
+    objects: Counter[str] | None = None  # distinct objects by kind (a folded log has none)
+
+    @property
+    def tracked(self) -> Counter[str]:
+        """What was tracked, by kind, as the views say it: objects, not versions (a frame
+        changed in place, or a model made then fitted, is one object in two versions: "2
+        models" for one fitted model is wrong); a folded lineage knows only its versions."""
+        return self.objects if self.objects is not None else self.kinds
 
     @property
     def dropping(self) -> int:
@@ -81,6 +91,7 @@ class Counts:
             reads=sum(1 for f in lineage.files if f.mode == "read"),
             writes=sum(1 for f in lineage.files if f.mode != "read"),
             errors=sum(1 for op in lineage.ops if op.error) + len(lineage.errors),
+            objects=Counter({n.object: n.kind for n in lineage.nodes.values()}.values()),
         )
 
 
@@ -115,7 +126,7 @@ class RunSummary:
         grid = Table.grid(padding=(0, 3))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        grid.add_row("Data tracked", kinds_text(c.kinds))
+        grid.add_row("Data tracked", kinds_text(c.tracked))
         ops = tx.plural(c.top_ops, "transformation")
         if c.nested_ops:
             ops += f"  (+{tx.num(c.nested_ops)} nested inside them)"
@@ -138,7 +149,7 @@ class RunSummary:
         for bit, style in self._status_bits():
             header.append("  \u00b7  ", style="bright_black")
             header.append(bit, style=style)
-        return Group(header, grid)
+        return Trimmed(Group(header, grid))
 
     def _status_bits(self) -> list[tuple[str, str]]:
         lin = self.lineage
@@ -210,28 +221,59 @@ class RunSummary:
         lin = self.lineage
         if not lin.files:
             return Text("none", style="bright_black")
-        table = Table.grid(padding=(0, 2))
-        table.add_column()
-        table.add_column(no_wrap=True)
-        table.add_column(style="bright_black", no_wrap=True)
+        rows = []
         for f in lin.files:
             node = lin.nodes.get(f.node or "")
             what = tx.node_text(node) if node is not None else "?"
             if node is not None and node.kind not in ("model", "object"):
                 what = f"{node.kind} {what}"
             reading = f.mode == "read"
-            arrow = Text("\u2192 " if reading else "\u2190 ", style="bright_black")
             op = next((o for o in lin.ops if o.seq == f.op), None)
-            table.add_row(
-                Text(tx.file_text(f, lin), style="green" if reading else "magenta"),
-                arrow + Text(what),
-                f"{op.op} #{op.seq}" if op is not None else "",
+            rows.append(
+                (
+                    Text(tx.file_text(f, lin), style="green" if reading else "magenta"),
+                    Text("\u2192 " if reading else "\u2190 ", style="bright_black") + Text(what),
+                    Text(f"{op.op} #{op.seq}" if op is not None else "", style="bright_black"),
+                )
             )
         folded = lin.folded
         more = folded.files_read + folded.files_written - len(lin.files) if folded else 0
-        if more > 0:
-            table.add_row(Text(f"and {tx.plural(more, 'more file')}", style="bright_black"))
-        return table
+        tail = Text(f"and {tx.plural(more, 'more file')}", style="bright_black")
+        return FileList(rows, tail if more > 0 else None)
+
+
+class FileList:
+    """The files of a run, one a row: its path, what it held, the op that read or wrote it.
+    In three columns when they fit the width; else each path on a line of its own (wrapped
+    after a slash if it must be, never cut: paths are what users copy), its details under it."""
+
+    GAP = 2
+
+    def __init__(self, rows: list[tuple[Text, Text, Text]], tail: Text | None = None) -> None:
+        self.rows = rows
+        self.tail = tail
+        self.widths = [max(cell.cell_len for cell in column) for column in zip(*rows)]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if sum(self.widths) + self.GAP * 2 <= options.max_width:
+            table = Table.grid(padding=(0, self.GAP))
+            for _ in self.widths:
+                table.add_column(no_wrap=True)
+            for row in self.rows:
+                table.add_row(*row)
+            yield table
+        else:
+            for path, what, op in self.rows:
+                yield Wrapped(path)
+                yield Wrapped(Text(" " * self.GAP) + what + Text(" " * self.GAP) + op)
+        if self.tail is not None:
+            yield self.tail
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        paths = [Measurement.get(console, options, Wrapped(p)) for p, _, _ in self.rows]
+        return Measurement(max(m.minimum for m in paths), sum(self.widths) + self.GAP * 2).clamp(
+            max_width=options.max_width
+        )
 
 
 def print_run_summary(lineage: Lineage, file: IO[str]) -> None:
@@ -259,7 +301,7 @@ def run_summary(lineage: Lineage) -> RenderableType:
     grid.add_column()
     line = Text()
     bits: list[tuple[str, str]] = [(tx.plural(c.top_ops, "op"), "")]
-    frames = c.kinds.get("DataFrame", 0)
+    frames = c.tracked.get("DataFrame", 0)
     if frames:
         bits.append((tx.plural(frames, "DataFrame"), ""))
     if c.filters:
@@ -294,9 +336,9 @@ def run_summary(lineage: Lineage) -> RenderableType:
             more -= len(files)
         if more > 0:
             t.append(f" and {more} more", style="bright_black")
-        grid.add_row(word, t)
+        grid.add_row(word, Wrapped(t))
     models = [n for n in lineage.nodes.values() if n.kind == "model" and n.origin is not None]
     if models:
         names = sorted({short_type(n.type) for n in models})
         grid.add_row("  models", Text(", ".join(names), style="blue"))
-    return Group(head, grid)
+    return Trimmed(Group(head, grid))

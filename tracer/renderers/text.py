@@ -333,7 +333,7 @@ def op_parts(
         elif first_in is not None:
             parts.append(Part("scalar", "note"))
         elif not outs:
-            parts.append(Part("(nothing tracked)", "note"))
+            parts.append(Part("(no tracked data)", "note"))
     if fold is not None and fold.files > 1:
         parts.append(Part(f"+{plural(fold.files - 1, 'more file')}", "note"))
     # the change
@@ -410,6 +410,16 @@ def fact_parts(op: Op) -> list[Part]:
     if op.error:
         out.append(Part(f"raised {clip(str(op.error), 60)}", "error"))
     return out
+
+
+def untracked_text(ops: list[Op]) -> str:
+    """ "3 calls with no tracked data: to_datetime ×2, pickle.dumps" (a folded op counts as the
+    ops it stands for)."""
+    counts: dict[str, int] = {}
+    for op in ops:
+        counts[op.op] = counts.get(op.op, 0) + op.count
+    calls = ", ".join(f"{name} {TIMES}{num(n)}" if n > 1 else name for name, n in counts.items())
+    return f"{plural(sum(counts.values()), 'call')} with no tracked data: {calls}"
 
 
 def category(op: Op, lineage: Lineage) -> str:

@@ -26,18 +26,19 @@ from tracer.lineage.graph import Lineage, Op
 from tracer.lineage.processors import (
     FILTER,
     LOOP,
-    ROW_FILTERS,
     Artifact,
     ColumnInfo,
     ColumnLineage,
     Flow,
     Origin,
     artifact_ops,
-    base_name,
     file_of,
     source_node,
+    takes_mask,
+    untracked,
 )
 from tracer.renderers import text as tx
+from tracer.renderers.layout import Trimmed, wrap
 from tracer.renderers.text import Part
 
 BRANCH = "\u2937 "  # ⤷
@@ -77,8 +78,9 @@ NAME_STYLES = {
 
 class OpLine:
     """One line: `left` text, and `right` (the call site) flush with the right edge. When
-    both do not fit, `left` wraps in the room that `right` leaves (or `short`, a shorter
-    right side, leaves); on a very narrow console `right` goes last."""
+    both do not fit, `left` wraps (`layout.wrap`: a path breaks after a slash) in the room that
+    `right` leaves (or `short`, a shorter right side, leaves); on a very narrow console `right`
+    goes last."""
 
     def __init__(
         self, left: Text, right: Text | None = None, short: Text | None = None, hang: int = 2
@@ -106,14 +108,12 @@ class OpLine:
         right = rights[-1]
         room = width - right.cell_len - 2
         if room >= 24 + self.hang:
-            lines = left.wrap(console, room, overflow="fold")
-            first, rest = lines[0], Text(" ").join(lines[1:])
+            first, *rest = wrap(left, room, room - self.hang)
             first.append(" " * (width - first.cell_len - right.cell_len))
             first.append_text(right)
             yield first
-            if rest.plain:
-                for line in rest.wrap(console, room - self.hang, overflow="fold"):
-                    yield Text(" " * self.hang) + line
+            for line in rest:
+                yield Text(" " * self.hang) + line
             return
         line = left.copy()
         line.append("  ")
@@ -167,7 +167,7 @@ class _Base:
 
     def filter_by(self, op: Op) -> list[str]:
         """The source columns a row filter's mask was computed from."""
-        if op.filter_columns or base_name(op) not in ROW_FILTERS or len(op.inputs) < 2:
+        if op.filter_columns or not takes_mask(op) or len(op.inputs) < 2:
             return []
         fields: list[str] = []
         for nid in op.inputs[1:]:
@@ -314,11 +314,16 @@ class LineageTree(_Base):
         flow = self.flow
         self._sizes: dict[int | str, int] = {}
         self._deferred: list[int] = []
+        # calls that touched no tracked data are no source of anything: one line at the end
+        quiet = untracked(flow)
+        skip = {op.seq for op in quiet}
         root = Tree(Text(""), guide_style=GUIDE_STYLE, hide_root=True)
         for key in flow.sources:
             if key.startswith("new:"):
                 # data made from values: the op that made it heads its own lane
                 for seq in flow.kids.get(key, []):
+                    if seq in skip:
+                        continue
                     op = self.lineage.op(seq)
                     node = root.add(self.op_label(op))
                     self.add_nested(node, op)
@@ -342,11 +347,13 @@ class LineageTree(_Base):
             self.add_nested(node, op)
             self._owner(node, seq, 1)
         items: list[RenderableType] = [self.header(), *self.notes()]
-        if not flow.sources:
-            items.append(Text("(no operations were recorded)", style="bright_black"))
-        else:
+        if root.children:
             items.append(root)
-        return Group(*items)
+        elif not quiet:
+            items.append(Text("(no operations were recorded)", style="bright_black"))
+        if quiet:
+            items.append(Text(tx.untracked_text(quiet), style="bright_black"))
+        return Trimmed(Group(*items))
 
     def _main(self, key: int | str) -> int | None:
         kids = self.flow.kids.get(key, [])
@@ -428,7 +435,7 @@ class GroupedTree(_Base):
         items.append(
             root if groups else Text("(no operations were recorded)", style="bright_black")
         )
-        return Group(*items)
+        return Trimmed(Group(*items))
 
     def _line(self, op: Op, prev: int | None) -> OpLine:
         line = self.op_label(op, show_seq=True)
@@ -450,9 +457,13 @@ class ArtifactTree(_Base):
         self._claimed: dict[int, int | None] = {}
 
     def render(self) -> RenderableType:
+        items: list[RenderableType] = [self.header(what="ancestry"), *self.notes()]
+        return Trimmed(Group(*items, *self._ancestry()))
+
+    def _ancestry(self) -> list[RenderableType]:
+        """The artifact's tree, then its sources (unless it has no recorded origin)."""
         art = self.artifact
         lin = self.lineage
-        items: list[RenderableType] = [self.header(what="ancestry"), *self.notes()]
         label = Text()
         if art.file is not None:
             path = tx.file_text(art.file, lin)
@@ -466,15 +477,16 @@ class ArtifactTree(_Base):
             node = lin.nodes.get(art.node or "")
             label.append(art.label, style="bold blue")
             if node is not None and node.columns:
-                label.append(f"  {tx.plural(len(node.columns), 'feature')}", style="bright_black")
+                # only what a model was trained on are features; a frame has columns
+                word = "feature" if node.kind == "model" else "column"
+                label.append(f"  {tx.plural(len(node.columns), word)}", style="bright_black")
         root = Tree(label, guide_style=GUIDE_STYLE)
         start = art.op.seq if art.op is not None else None
         if start is not None:
             start = self.flow.top_of.get(start, start)
         if start is None:
             root.add(Text("its origin was not recorded", style="bright_black"))
-            items.append(root)
-            return Group(*items)
+            return [root]
         if art.file is not None and art.file.mode == "read":
             # a file the run read: its history is whatever wrote it earlier in the run
             writer = next(
@@ -484,15 +496,11 @@ class ArtifactTree(_Base):
                 root.add(
                     Text("read by the run, not written by it: a raw source", style="bright_black")
                 )
-                items.append(root)
-                items.append(self._sources_table(art.node))
-                return Group(*items)
+                return [root, self._sources_table(art.node)]
         self._claim(start)
         self.referenced = {s for s, parent in self._claimed.items() if parent == -1}
         self._walk(root, start, lane=True)
-        items.append(root)
-        items.append(self._sources_table(art.node))
-        return Group(*items)
+        return [root, self._sources_table(art.node)]
 
     # claims: which op draws which input, spine first (so the spine owns shared ancestors)
     def _inputs(self, seq: int) -> list[int]:
@@ -601,7 +609,7 @@ class ArtifactTree(_Base):
             out.append(head)
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="bright_black", no_wrap=True)
-            grid.add_column()
+            grid.add_column(overflow="fold")  # column names are copied too: never cut short
             all_cols = self._source_columns(src)
             fields = sorted(x for x in direct.get(src, ()) if x)
             if fields:
@@ -616,7 +624,8 @@ class ArtifactTree(_Base):
                 if cols:
                     grid.add_row("    " + word, self._cols(cols, all_cols))
             out.append(grid)
-        mapping = self._column_map(info)
+        node = self.lineage.nodes.get(node_id or "")
+        mapping = self._column_map(info, model=node is not None and node.kind == "model")
         if mapping is not None:
             out += [Text(""), mapping]
         return Group(*out)
@@ -632,29 +641,36 @@ class ArtifactTree(_Base):
             return Text(f"all {len(all_cols)} columns")
         return Text(", ".join(cols))
 
-    def _column_map(self, info: ColumnInfo) -> RenderableType | None:
+    def _column_map(self, info: ColumnInfo, model: bool) -> RenderableType | None:
+        """Each column of the artifact, the source columns it came from and how (identity,
+        transformation, aggregation). A `model`'s columns are the features it was trained on,
+        then its target: that is what they are, so that is what the table says (the export
+        calls the way a feature feeds a model AGGREGATION, in OpenLineage's fixed words)."""
         if not info.columns or list(info.columns) == [""]:
             return None
         table = Table(
             box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0)
         )
-        table.add_column("Columns", no_wrap=True)
-        table.add_column("from")
-        table.add_column("how", no_wrap=True)
+        table.add_column("Trained on" if model else "Columns", overflow="fold")
+        table.add_column("from", overflow="fold")
+        if not model:
+            table.add_column("how", no_wrap=True)
         rows = list(info.columns.items())
         if info.target:
             rows.append(("(target)", info.target))
         for col, origins in rows:
             srcs = _group_fields(origins)
-            hows = sorted({o.how for o in origins}, key=list(_HOW_COLOURS).index)
-            how = hows[-1].lower() if hows else "constant"
-            table.add_row(
+            cells = [
                 Text(col or "(values)", style="bold"),
                 Text(
                     "; ".join(f"{self._src_name(s)}: {', '.join(fs)}" for s, fs in srcs) or "\u2014"
                 ),
-                Text(how, style=_HOW_COLOURS.get(how.upper(), "")),
-            )
+            ]
+            if not model:
+                hows = sorted({o.how for o in origins}, key=list(_HOW_COLOURS).index)
+                how = hows[-1].lower() if hows else "constant"
+                cells.append(Text(how, style=_HOW_COLOURS.get(how.upper(), "")))
+            table.add_row(*cells)
         return table
 
     def _src_name(self, src: str) -> str:

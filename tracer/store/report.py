@@ -256,6 +256,13 @@ def _outputs(doc: Document, lineage: Lineage, columns: ColumnLineage) -> None:
                 rows.append([_code(c), _origins_text(origins, lineage), _how(origins),
                              _made_by(lineage, node.id, c)])
             doc.table(["column", "from", "how", "made by"], rows)
+        elif node.kind == "model":
+            # its columns are the features it was trained on, not aggregations a reader wants
+            features = frozenset().union(*info.columns.values())
+            text = f"Trained on features from {_origins_text(features, lineage)}"
+            if info.target:
+                text += f"; target from {_origins_text(info.target, lineage)}"
+            doc.p(text + ".")
         else:
             doc.p(f"Made from {_origins_text(info.all_direct(), lineage)}.")
         _shaped_by(doc, info.indirect, lineage)
