@@ -350,3 +350,18 @@ def test_follow_a_script_that_raises(tmp_path: Path):
     p = tracer("replay", "--follow", "raises.tlog", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert "✗ run ended: failed: RuntimeError: boom" in p.stdout
+
+
+def test_replay_ends_no_line_with_spaces(tmp_path):
+    # GIVEN a traced run WHEN it is replayed in a narrow terminal THEN every line is copyable
+    (tmp_path / "p.py").write_text(
+        "import pandas as pd\n"
+        "df = pd.DataFrame({'a': [1.0, None, 3.0], 'b': [1, 2, 3]})\n"
+        "df = df.dropna()\n"
+        "df = df.rename(columns={'a': 'alpha'})\n"
+    )
+    assert tracer("run", "-q", "p.py", cwd=tmp_path).returncode == 0
+    p = tracer("replay", "--speed", "0", cwd=tmp_path, extra_env={"COLUMNS": "40"})
+    assert p.returncode == 0, p.stderr
+    assert "dropna" in p.stdout and "run ended" in p.stdout
+    assert [line for line in p.stdout.splitlines() if line != line.rstrip()] == []

@@ -289,7 +289,7 @@ folded: 44 ops from 9 call sites, one row per repeated site with ×N; every op: 
 
 LOOP_SUMMARY = """\
 loop.py  ·  ok  ·  1 min 00 s  ·  2024-01-01 00:00:00 UTC
-Data tracked      25 DataFrames · 24 Series
+Data tracked      19 DataFrames · 24 Series
 Transformations   32 transformations  (+12 nested inside them)
 Rows filtered     8 ops dropped rows: dropna ×6 −6 :4 · filter ×6 −2 :5
 Column changes    +1 added · −0 removed · 0 renamed · 0 dtype changes
@@ -412,3 +412,12 @@ def test_child_logs_fold_into_a_folded_run(tmp_path: Path):
     assert min(op.seq for op in kid) == parent.ops + 1
     text = render(LineageTree(merged).render())
     assert f"folded: {parent.ops + child.ops} ops from 18 call sites" in text
+
+
+def test_a_folded_log_counts_objects_as_the_plain_one_does(tmp_path: Path):
+    # GIVEN a loop that changes frames in place (new versions of the same objects)
+    path = write_loop_log(str(tmp_path / "loop.tlog"), 6).path
+    # WHEN counted folded and plain THEN the same objects (a version is not another object)
+    plain, folded = Counts.of(load(path)), Counts.of(load(path, fold_above=0))
+    assert folded.tracked == plain.tracked
+    assert folded.tracked["DataFrame"] < folded.kinds["DataFrame"]

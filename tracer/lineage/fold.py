@@ -172,6 +172,8 @@ class FoldingBuilder(Builder):
             return op
         if kind == Kind.NODE:
             self.totals.kinds[r["kind"]] += 1
+            if r.get("version", 1) == 1:  # a new object, not a new version of one
+                self.totals.objects[r["kind"]] += 1
         elif kind == Kind.FILE:
             self._file(r)
             return None
@@ -570,6 +572,7 @@ def totals_of(lineage: Lineage) -> Folding:
         top_ops=sum(1 for op in lineage.ops if op.parent is None or op.parent not in parents),
         last_seq=max(parents, default=0),
         kinds=Counter(n.kind for n in lineage.nodes.values()),
+        objects=Counter({n.object: n.kind for n in lineage.nodes.values()}.values()),
         op_names=Counter(op.op for op in lineage.ops),
         files_read=sum(1 for f in lineage.files if f.mode == "read"),
         files_written=sum(1 for f in lineage.files if f.mode != "read"),
@@ -583,6 +586,7 @@ def add_totals(into: Folding, other: Folding) -> None:
     into.ops += other.ops
     into.top_ops += other.top_ops
     into.kinds.update(other.kinds)
+    into.objects.update(other.objects)
     into.op_names.update(other.op_names)
     into.files_read += other.files_read
     into.files_written += other.files_written

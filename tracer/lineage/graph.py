@@ -141,6 +141,7 @@ class Folding:
     top_ops: int = 0
     last_seq: int = 0
     kinds: Counter[str] = field(default_factory=Counter)  # nodes, by kind
+    objects: Counter[str] = field(default_factory=Counter)  # objects (first versions), by kind
     op_names: Counter[str] = field(default_factory=Counter)
     files_read: int = 0
     files_written: int = 0

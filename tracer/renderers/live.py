@@ -42,6 +42,7 @@ from tracer.exceptions import LogFormatError
 from tracer.lineage.fold import FoldingBuilder, repeats, row_now, site_key, totals_of
 from tracer.lineage.graph import Lineage, Op
 from tracer.renderers import text as tx
+from tracer.renderers.layout import Trimmed
 from tracer.renderers.tree import LOOP_BACK, NAME_STYLES, NESTED, OpLine, styled
 
 # Exit statuses of a follow.
@@ -88,7 +89,7 @@ class OpStream:
     def emit(
         self, op: Op, lineage: Lineage, nested: Nested, at: int | None = None, marker: str = ""
     ) -> None:
-        self.console.print(self.line(op, lineage, nested, at, marker))
+        self.console.print(Trimmed(self.line(op, lineage, nested, at, marker)))  # copyable
         self.printed += 1
 
 
@@ -157,7 +158,7 @@ class Replayer:
             if p is not None:
                 nested.setdefault(p, []).append((op, op.count))
         stream = OpStream(self.console)
-        self.console.print(_title(lin, "replay"))
+        self.console.print(Trimmed(_title(lin, "replay")))
         total_ns = max((op.start_ns + op.duration_ns for op in lin.ops), default=0)
         state: dict[str, int] = {"i": 0, "at": 0}
         current: list[Op] = []
@@ -204,7 +205,7 @@ class Replayer:
         if not top:
             self.console.print(Text("(no operations were recorded)", style="bright_black"))
         if lin.run.trailer is not None:
-            self.console.print(_end_line(lin))
+            self.console.print(Trimmed(_end_line(lin)))
         else:
             self.console.print(
                 Text("\u2717 the log ends here: the run did not finish", style="yellow")
@@ -258,7 +259,7 @@ class Follower:
         builder = FoldingBuilder(reader.header, self.path)
         stream = OpStream(self.console)
         header = reader.header
-        self.console.print(_title(builder.view(), "follow"))
+        self.console.print(Trimmed(_title(builder.view(), "follow")))
         waiting: dict[int, list[Op]] = {}  # nested ops whose parent has not landed yet
         done: set[int] = set()
         # sites repeating since the last line printed: first op of the group -> its last op
@@ -351,7 +352,7 @@ class Follower:
             for op in ops:
                 stream.emit(alone(op), lineage, [])
         if code == FINISHED:
-            self.console.print(_end_line(lineage))
+            self.console.print(Trimmed(_end_line(lineage)))
         elif code == WRITER_GONE:
             pid = header.get("pid")
             self.console.print(

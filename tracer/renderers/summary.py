@@ -39,13 +39,13 @@ class Counts:
     reads: int
     writes: int
     errors: int
-    objects: Counter[str] | None = None  # distinct objects by kind (a folded log has none)
+    objects: Counter[str] | None = None  # distinct objects by kind
 
     @property
     def tracked(self) -> Counter[str]:
         """What was tracked, by kind, as the views say it: objects, not versions (a frame
         changed in place, or a model made then fitted, is one object in two versions: "2
-        models" for one fitted model is wrong); a folded lineage knows only its versions."""
+        models" for one fitted model is wrong)."""
         return self.objects if self.objects is not None else self.kinds
 
     @property
@@ -63,6 +63,7 @@ class Counts:
             folds = [op.fold for op in top if op.fold is not None]
             return cls(
                 kinds=folded.kinds,
+                objects=folded.objects,
                 top_ops=folded.top_ops,
                 nested_ops=folded.ops - folded.top_ops,
                 filters=filters,
