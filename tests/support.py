@@ -148,10 +148,12 @@ def traced_demo(tmp_path_factory: Any) -> Path:
     return cwd
 
 
-def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    """`python -m tracer ARGS` started in the background, its stdout unbuffered and piped."""
+def start(args: list[str], cwd: Path, unset: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    """`python -m tracer ARGS` started in the background, its stdout unbuffered and piped
+    (the test environment without FORCE_COLOR and `unset`)."""
     e = env()
-    e.pop("FORCE_COLOR", None)
+    for name in ("FORCE_COLOR", *unset):
+        e.pop(name, None)
     e["PYTHONUNBUFFERED"] = "1"
     return subprocess.Popen(
         [sys.executable, "-m", "tracer", *args],
@@ -180,13 +182,17 @@ class Lines:
 
         threading.Thread(target=pump, daemon=True).start()
 
+    def _next(self, deadline: float, what: str) -> str | None:
+        """The next line (None at the end of the stream), waiting until `deadline` at most."""
+        try:
+            return self.q.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            raise AssertionError(f"{what}; got {self.seen}") from None
+
     def wait_for(self, pattern: str, cap: float = 120) -> str:
         deadline = time.monotonic() + cap
         while True:
-            try:
-                line = self.q.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                raise AssertionError(f"never printed {pattern!r}; got {self.seen}") from None
+            line = self._next(deadline, f"never printed {pattern!r}")
             if line is None:
                 raise AssertionError(f"ended before {pattern!r}; got {self.seen}")
             self.seen.append(line)
@@ -196,11 +202,6 @@ class Lines:
     def to_the_end(self, cap: float = 120) -> list[str]:
         """Every line, once the stream has ended."""
         deadline = time.monotonic() + cap
-        while True:
-            try:
-                line = self.q.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                raise AssertionError(f"never ended; got {self.seen}") from None
-            if line is None:
-                return self.seen
+        while (line := self._next(deadline, "never ended")) is not None:
             self.seen.append(line)
+        return self.seen

@@ -10,16 +10,15 @@ suite) for a line the follower prints, or for a file the traced script creates.
 from __future__ import annotations
 
 import os
-import queue
+import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from support import env
+from support import Lines, env, start
 from support import run_cli as tracer
 
 SMALL = """\
@@ -51,55 +50,8 @@ df = df.rename(columns={"a": "value"})
 """
 
 
-class Lines:
-    """A subprocess's stdout, line by line, read in a thread so a test can wait for a line."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.q: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        assert proc.stdout is not None
-        stdout = proc.stdout
-
-        def pump() -> None:
-            for line in stdout:
-                self.q.put(line.rstrip("\n"))
-            self.q.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-
-    def wait_for(self, text: str, cap: float = 120) -> None:
-        deadline = time.monotonic() + cap
-        while True:
-            try:
-                line = self.q.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                raise AssertionError(f"never printed {text!r}; got {self.seen}") from None
-            if line is None:
-                raise AssertionError(f"ended before {text!r}; got {self.seen}")
-            self.seen.append(line)
-            if text in line:
-                return
-
-    def rest(self) -> list[str]:
-        """Every line up to the end of the stream (call once the process has ended)."""
-        while (line := self.q.get(timeout=60)) is not None:
-            self.seen.append(line)
-        return self.seen
-
-
 def follow(cwd: Path) -> subprocess.Popen[str]:
-    e = env()
-    for name in ("FORCE_COLOR", "TRACER_HOME"):
-        e.pop(name, None)
-    e["PYTHONUNBUFFERED"] = "1"
-    return subprocess.Popen(
-        [sys.executable, "-m", "tracer", "replay", "--follow", "--width", "120"],
-        cwd=cwd,
-        env=e,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    return start(["replay", "--follow", "--width", "120"], cwd, unset=("TRACER_HOME",))
 
 
 def run(cwd: Path, script: str) -> subprocess.CompletedProcess[str]:
@@ -120,15 +72,15 @@ def test_follow_in_an_empty_folder_waits_for_the_first_run_and_follows_it(tmp_pa
     follower = follow(tmp_path)
     try:
         out = Lines(follower)
-        out.wait_for("waiting for the next run in .tracer/runs")
+        out.wait_for(re.escape("waiting for the next run in .tracer/runs"))
         assert follower.poll() is None and not (tmp_path / ".tracer").exists()
         # WHEN a run starts there
         run(tmp_path, "small.py")
         # THEN the follower shows that run's ops to its end, and exits 0
-        out.wait_for("follow  small.py")
-        out.wait_for("■ run ended: ok")
+        out.wait_for(re.escape("follow  small.py"))
+        out.wait_for(re.escape("■ run ended: ok"))
         assert follower.wait(timeout=120) == 0, follower.stderr.read()
-        text = "\n".join(out.rest())
+        text = "\n".join(out.to_the_end())
         assert "dropna  4 × 2 → 3 × 2  −1 row" in text
         assert "rename  3 × 2 → 3 × 2  b → label" in text
         assert "to_csv  3 × 2 → small_out.csv" in text
@@ -145,12 +97,12 @@ def test_follow_does_not_replay_the_run_before_it_and_follows_the_next(tmp_path:
     follower = follow(tmp_path)
     try:
         out = Lines(follower)
-        out.wait_for("waiting for the next run")  # (it used to replay old.py and exit)
+        out.wait_for(re.escape("waiting for the next run"))  # (it used to replay old.py and exit)
         assert follower.poll() is None
         run(tmp_path, "small.py")
         # THEN it follows small.py, and nothing of old.py was shown
         assert follower.wait(timeout=120) == 0, follower.stderr.read()
-        text = "\n".join(out.rest())
+        text = "\n".join(out.to_the_end())
         assert "follow  small.py" in text and "■ run ended: ok" in text
         assert "old.py" not in text and "head" not in text
     finally:
@@ -179,11 +131,11 @@ def test_follow_started_while_a_run_goes_on_follows_that_run(tmp_path: Path):
         follower = follow(tmp_path)
         out = Lines(follower)
         # THEN it follows the run that is going on, to its end
-        out.wait_for("follow  paused.py")
-        out.wait_for("dropna  4 × 1 → 3 × 1  −1 row")
+        out.wait_for(re.escape("follow  paused.py"))
+        out.wait_for(re.escape("dropna  4 × 1 → 3 × 1  −1 row"))
         (tmp_path / "go").touch()
-        out.wait_for("rename  3 × 1 → 3 × 1  a → value")
-        out.wait_for("■ run ended: ok")
+        out.wait_for(re.escape("rename  3 × 1 → 3 × 1  a → value"))
+        out.wait_for(re.escape("■ run ended: ok"))
         assert follower.wait(timeout=120) == 0
         assert "waiting for the next run" not in "\n".join(out.seen)
     finally:
@@ -197,7 +149,7 @@ def test_follow_started_while_a_run_goes_on_follows_that_run(tmp_path: Path):
 def test_ctrl_c_while_waiting_ends_quietly_with_130(tmp_path: Path):
     follower = follow(tmp_path)
     try:
-        Lines(follower).wait_for("waiting for the next run")
+        Lines(follower).wait_for(re.escape("waiting for the next run"))
         follower.send_signal(signal.SIGINT)
         assert follower.wait(timeout=60) == 130
         assert follower.stderr.read() == ""  # no traceback, no "interrupted"

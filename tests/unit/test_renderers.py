@@ -158,22 +158,23 @@ def housing(tmp_path_factory: pytest.TempPathFactory):
     return load(traced_demo(tmp_path_factory) / ".tracer" / "runs" / "demo.tlog")
 
 
-@pytest.fixture(scope="module")
-def words(tmp_path_factory: pytest.TempPathFactory):
-    cwd = tmp_path_factory.mktemp("words")
-    (cwd / "words.py").write_text(WORDS)
-    result = run_traced(["words.py"], cwd)
+def traced_script(tmp_path_factory: pytest.TempPathFactory, name: str, source: str):
+    """The lineage of `source` run as NAME.py, traced in a directory of its own."""
+    cwd = tmp_path_factory.mktemp(name)
+    (cwd / f"{name}.py").write_text(source)
+    result = run_traced([f"{name}.py"], cwd)
     assert result.returncode == 0, result.stderr
     return load(result.log)
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory: pytest.TempPathFactory):
+    return traced_script(tmp_path_factory, "words", WORDS)
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory):
-    cwd = tmp_path_factory.mktemp("shop")
-    (cwd / "shop.py").write_text(SHOP)
-    result = run_traced(["shop.py"], cwd)
-    assert result.returncode == 0, result.stderr
-    return load(result.log)
+    return traced_script(tmp_path_factory, "shop", SHOP)
 
 
 # -- gold -------------------------------------------------------------------------------------
