@@ -18,11 +18,10 @@ from typing import Any
 
 from tracer._version import __version__
 from tracer.exceptions import LogUnwritable, TracerError
-from tracer.home import HOME_ENV, tracer_home  # noqa: F401  (HOME_ENV: public name)
+from tracer.home import tracer_home
 
 _active: Tracer | None = None
 _active_lock = threading.Lock()
-
 
 
 def default_log_path(script: str | None, home: str | None = None) -> str:

@@ -166,14 +166,13 @@ def _labels_are_positions(index: Any) -> bool:
     return type(index).__name__ == "RangeIndex" or getattr(index.dtype, "kind", "") in "iu"
 
 
-def na_columns(before: Any, dropped: list[int] | None, subset: Any) -> list[str]:
-    """Which columns made dropna drop rows: looked up in a few dropped rows only.
+def na_columns(before: Any, dropped: list[int] | None) -> list[str]:
+    """Which columns made a dropna without `subset` drop rows: looked up in a few dropped rows
+    only (with `subset`, they are its columns: `on_start` reads them).
 
     `dropped` are dropped labels of a frame with a RangeIndex (they are positions then);
     columns whose dtype cannot hold a missing value are not looked at.
     """
-    if subset is not None:
-        return [_label(c) for c in (subset if isinstance(subset, (list, tuple)) else [subset])]
     if not dropped or d.kind_of(before) != d.DATAFRAME:
         return []
     start, _, step = _range_params(before.index)
@@ -372,7 +371,7 @@ def on_end(
             columns = op.filter_columns
             if columns is _NA_COLUMNS:
                 inplace = op.before_index is not None  # the dropped rows are gone from it
-                columns = na_columns(subject, None if inplace else labels, None)
+                columns = na_columns(subject, None if inplace else labels)
             elif columns is _ALL_COLUMNS:
                 columns = list(_columns(subject) or [])
             if columns:

@@ -179,8 +179,7 @@ class Recorder:
         op.file = op.handle = None
         if entry.path_params:
             self._find_file(op, args)
-        # Nothing of the arguments is held strongly through the call: the callee counts the
-        # references it sees (pandas' Copy-on-Write checks). opdiff took what the end needs.
+        # (held weakly through the call: see OpenOp)
         op.subject = _hold(subject)
         op.in_objs = [_hold(obj) for obj in op.in_objs]
         op.handle = _hold(op.handle)
@@ -469,7 +468,6 @@ class Recorder:
                 return outputs
         if not result_known:
             return outputs
-        content = op.unseeded
         if d.kind_of(value) is not None or (entry.extra.get("objects") and _objectlike(value)):
             results = [value]
         else:
@@ -486,7 +484,7 @@ class Recorder:
             kind = d.kind_of(obj) or (d.OBJECT if entry.extra.get("objects") else None)
             if kind is None:
                 continue
-            if entry.role == READ or content:
+            if entry.role == READ or op.unseeded:
                 own = fp.fingerprint(obj)
                 fingerprint = fp.derived_fingerprint(op.name, material, [self._file_hash(op), own])
             else:
@@ -523,7 +521,7 @@ class Recorder:
             return
         if role == WRITE and op.handle is not None and not getattr(op.handle, "closed", True):
             # Still open (`with open(p, "wb") as f: pickle.dump(m, f)`): hash once it is closed.
-            self._pending_files.append((_weak_or_strong(op.handle), op, node))
+            self._pending_files.append((_hold(op.handle), op, node))
             return
         self._write_file(op, node)
 
@@ -554,7 +552,7 @@ class Recorder:
             return
         keep = []
         for ref, op, node in self._pending_files:
-            handle = ref() if isinstance(ref, weakref.ref) else ref
+            handle = _unhold(ref)
             if final or handle is None or getattr(handle, "closed", True):
                 if handle is not None and not getattr(handle, "closed", True):
                     _flush_quietly(handle)
@@ -645,8 +643,9 @@ def _bound_args(frame: types.FrameType | None) -> dict[str, Any]:
 
 
 def _hold(obj: Any) -> Any:
-    """What the recorder keeps of an object while the call runs: a weak reference (a strong
-    one only for an object that cannot have one, such as the list given to `pickle.dump`)."""
+    """What the recorder keeps of a user's object (an argument while its call runs, a file
+    handle until it closes): a weak reference, or a strong one for an object that cannot have
+    one, such as the list given to `pickle.dump`."""
     if obj is None or not type(obj).__weakrefoffset__:
         return obj
     try:
@@ -656,7 +655,7 @@ def _hold(obj: Any) -> Any:
 
 
 def _unhold(held: Any) -> Any:
-    """The object again, once the call has returned (None if it died meanwhile)."""
+    """The held object again (None if it died meanwhile)."""
     return held.ref() if type(held) is _Weak else held
 
 
@@ -753,13 +752,6 @@ def _is_default(value: Any, default: Any) -> bool:
         except Exception:
             return False
     return False
-
-
-def _weak_or_strong(obj: Any) -> Any:
-    try:
-        return weakref.ref(obj)
-    except TypeError:
-        return obj
 
 
 def _exc_text(exc: BaseException) -> str:

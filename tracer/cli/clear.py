@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tracer.cli.runs import HOME_HELP
+from tracer.cli.refs import HOME_HELP
 from tracer.exceptions import CommandError
 
 

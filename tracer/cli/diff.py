@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tracer.cli.runs import HOME_HELP
+from tracer.cli.refs import HOME_HELP
 
 
 class DiffCommand:

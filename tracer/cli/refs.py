@@ -18,12 +18,6 @@ RUN_HELP = (
 )
 
 
-RUN_HELP = (
-    "the run: a log path, a run id or a unique part of one (see `tracer runs`), latest or "
-    "latest~N (default: latest)"
-)
-
-
 def latest_log(home: str | None = None) -> str:
     runs = os.path.join(tracer_home(home), "runs")
     logs = sorted(glob.glob(os.path.join(runs, "*.tlog")), key=lambda p: (os.path.getmtime(p), p))

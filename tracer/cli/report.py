@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from tracer.cli.runs import HOME_HELP
+from tracer.cli.refs import HOME_HELP
 from tracer.exceptions import CommandError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tracer.cli.refs import HOME_HELP  # noqa: F401  (imported from here by other commands)
+from tracer.cli.refs import HOME_HELP
 
 
 class RunsCommand:

@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from tracer.cli.runs import HOME_HELP
+from tracer.cli.refs import HOME_HELP
 from tracer.exceptions import CommandError
 from tracer.home import known_stores
 
@@ -41,10 +41,10 @@ class WhyCommand:
             with open_store(home) as store:
                 answer = explain(store, args.file)
             answers.append((home, answer))
-            if answer.verdict not in ("unknown", "missing") or answer.last_write is not None:
-                break  # this store knows the file
+            if _knows(answer):
+                break
         home, answer = answers[-1]
-        known = answer.verdict not in ("unknown", "missing") or answer.last_write is not None
+        known = _knows(answer)
         if not known:
             home, answer = answers[0]
         if answer.verdict == "missing" and answer.last_write is None:
@@ -59,6 +59,11 @@ class WhyCommand:
             )
         why_view(answer, console)
         return 0
+
+
+def _knows(answer: Any) -> bool:
+    """Did the store that gave this answer know the file (a run wrote or read it)?"""
+    return answer.verdict not in ("unknown", "missing") or answer.last_write is not None
 
 
 def _stores(here: str, others: bool) -> list[str]:
