@@ -317,8 +317,11 @@ def _order(how: str) -> tuple[int, str]:
 # -- times -------------------------------------------------------------------------------------
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
+def _parse_time(text: object) -> datetime | None:
+    """An ISO time, or (as 1.0 logs give it) nanoseconds since the epoch."""
+    if type(text) is int:
+        return datetime.fromtimestamp(text / 1e9, tz=UTC)
+    if not text or not isinstance(text, str):
         return None
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
