@@ -22,6 +22,10 @@ Format history (keep every released version readable; samples live in tests/data
          `dropped_deltas`: the first label, then the difference of each label from the one
          before it (mostly 1-byte ints, where the labels themselves take 3 or 5 bytes each).
          `labels_of(facts)` reads either form; 1.0 readers simply show no labels.
+    1.2  MEANING records say what an op means (its family: how its output rows and columns
+         relate to its inputs', and the parameters that name columns); an OP gains a trailing
+         `meaning` field, the id of one. Readers of older logs infer the meaning from the op
+         name, once, through the catalog (`tracer.catalog.meaning_of`).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 
 MAGIC = b"\x93TRACER\n"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 1
+FORMAT_MINOR = 2
 FORMAT_VERSION = (FORMAT_MAJOR, FORMAT_MINOR)
 PREAMBLE = MAGIC + bytes([FORMAT_MAJOR, FORMAT_MINOR])
 PREAMBLE_SIZE = len(PREAMBLE)
@@ -48,58 +52,126 @@ MAX_CONTAINER_LEN = 1 << 22
 class Kind(IntEnum):
     """The first item of every record. Values are part of the format: never renumber."""
 
-    HEADER = 0  # [0, {run metadata}]
-    CALLSITE = 1  # [1, site_id, file, line, function, source_line]
-    SCHEMA = 2  # [2, schema_id, [column names], [dtype strings]]
-    NODE = 3  # [3, node_id, kind, type, shape|None, schema_id|None, fingerprint|None,
-    #            version, origin_seq|None, object_no]
-    OP = 4  # [4, seq, op, qualname, parent_seq|None, [input node ids], [output node ids],
-    #          site_id|None, thread_no, start_ns, duration_ns, {param: repr}, {facts}]
-    FILE = 5  # [5, op_seq, path, mode, format, size|None, hash|None, node_id|None, mtime_ns|None]
-    ERROR = 6  # [6, time_ns, where, message]
-    TRAILER = 7  # [7, {end of run: ended, status, exit_code, error, counts}]
-    FINGERPRINT = 8  # [8, node_id, fingerprint]  (computed after the node was written)
-    THREAD = 9  # [9, thread_no, thread name]
-    STRING = 10  # [10, string_id, text]  (interned: referred to by id in later records)
+    HEADER = 0
+    CALLSITE = 1
+    SCHEMA = 2
+    NODE = 3
+    OP = 4
+    FILE = 5
+    ERROR = 6
+    TRAILER = 7
+    FINGERPRINT = 8  # a fingerprint computed after its node was written
+    THREAD = 9
+    STRING = 10  # an interned string: later records refer to it by id
+    MEANING = 11  # what an op means (catalog/families.py), interned: OPs refer to it by id
 
+
+# -- one constructor per record kind ----------------------------------------------------------
+# Each writes its record's fields in the order of its parameters; FIELDS (what readers zip
+# with) is read from these signatures, so the layout is written once. Repeated strings may be
+# given as the int id of a STRING record written before them, a fingerprint as 16 raw bytes.
+
+
+def header(meta: dict[str, Any]) -> list[Any]:
+    """Run metadata: tracer and library versions, argv, cwd, backend, start time..."""
+    return [Kind.HEADER, meta]
+
+
+def callsite(id: int, file: Any, line: int, function: Any, code: str) -> list[Any]:
+    return [Kind.CALLSITE, id, file, line, function, code]
+
+
+def schema(id: int, columns: list[str] | None, dtypes: list[str] | None) -> list[Any]:
+    return [Kind.SCHEMA, id, columns, dtypes]
+
+
+def node(
+    id: int,
+    kind: str,
+    type: Any,
+    shape: list[int] | None,
+    schema: int | None,
+    fingerprint: bytes | str | None,
+    version: int,
+    origin: int | None,
+    object: int,
+) -> list[Any]:
+    return [Kind.NODE, id, kind, type, shape, schema, fingerprint, version, origin, object]
+
+
+def op(
+    seq: int,
+    op: Any,
+    qualname: Any,
+    parent: int | None,
+    inputs: list[int],
+    outputs: list[int],
+    site: int | None,
+    thread: int,
+    start_ns: int,
+    duration_ns: int,
+    params: dict[str, str],
+    facts: dict[str, Any],
+    meaning: int | None,
+) -> list[Any]:
+    """One finished call. `meaning`: the id of a MEANING record (1.2; absent before)."""
+    return [
+        Kind.OP, seq, op, qualname, parent, inputs, outputs, site, thread, start_ns,
+        duration_ns, params, facts, meaning,
+    ]  # fmt: skip
+
+
+def file(
+    op: int,
+    path: str,
+    mode: str,
+    format: str | None,
+    size: int | None,
+    hash: str | None,
+    node: int | None,
+    mtime_ns: int | None,
+) -> list[Any]:
+    return [Kind.FILE, op, path, mode, format, size, hash, node, mtime_ns]
+
+
+def error(time_ns: int, where: str, message: str) -> list[Any]:
+    return [Kind.ERROR, time_ns, where, message]
+
+
+def trailer(meta: dict[str, Any]) -> list[Any]:
+    """End of run: ended, status, exit_code, error, counts."""
+    return [Kind.TRAILER, meta]
+
+
+def fingerprint(node: int, fingerprint: bytes | str) -> list[Any]:
+    return [Kind.FINGERPRINT, node, fingerprint]
+
+
+def thread(id: int, name: str) -> list[Any]:
+    return [Kind.THREAD, id, name]
+
+
+def string(id: int, text: str) -> list[Any]:
+    return [Kind.STRING, id, text]
+
+
+def meaning(id: int, meaning: dict[str, Any]) -> list[Any]:
+    """An op meaning: family and the parameters that name columns (`Meaning.to_record`)."""
+    return [Kind.MEANING, id, meaning]
+
+
+CONSTRUCTORS = {
+    Kind.HEADER: header, Kind.CALLSITE: callsite, Kind.SCHEMA: schema, Kind.NODE: node,
+    Kind.OP: op, Kind.FILE: file, Kind.ERROR: error, Kind.TRAILER: trailer,
+    Kind.FINGERPRINT: fingerprint, Kind.THREAD: thread, Kind.STRING: string,
+    Kind.MEANING: meaning,
+}  # fmt: skip
 
 # Field names of each positional record, in order, after the kind. Readers zip with these;
 # missing trailing fields read as None, extra trailing fields are ignored.
 FIELDS: dict[Kind, tuple[str, ...]] = {
-    Kind.HEADER: ("meta",),
-    Kind.CALLSITE: ("id", "file", "line", "function", "code"),
-    Kind.SCHEMA: ("id", "columns", "dtypes"),
-    Kind.NODE: (
-        "id",
-        "kind",
-        "type",
-        "shape",
-        "schema",
-        "fingerprint",
-        "version",
-        "origin",
-        "object",
-    ),
-    Kind.OP: (
-        "seq",
-        "op",
-        "qualname",
-        "parent",
-        "inputs",
-        "outputs",
-        "site",
-        "thread",
-        "start_ns",
-        "duration_ns",
-        "params",
-        "facts",
-    ),
-    Kind.FILE: ("op", "path", "mode", "format", "size", "hash", "node", "mtime_ns"),
-    Kind.ERROR: ("time_ns", "where", "message"),
-    Kind.TRAILER: ("meta",),
-    Kind.FINGERPRINT: ("node", "fingerprint"),
-    Kind.THREAD: ("id", "name"),
-    Kind.STRING: ("id", "text"),
+    kind: make.__code__.co_varnames[: make.__code__.co_argcount]
+    for kind, make in CONSTRUCTORS.items()
 }
 
 
