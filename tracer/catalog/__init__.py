@@ -7,6 +7,9 @@ attribute is ever replaced). Resolution follows `__wrapped__` to the real implem
 the innermost code object is watched and the decorator wrappers around it are remembered, so
 the hooks can skip their frames when they look for the caller.
 
+What an op means (families.py) is declared with its entry; `meaning_of` gives it for an op
+recorded by a tracer that did not write it in the log (formats 1.0 and 1.1).
+
 The resolved tables are keyed by identity (`id(code)`, `id(callable)`), never by hashing code
 objects: the hooks read them on every event.
 """
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from tracer.catalog.entries import Entry
+from tracer.catalog.families import NO_MEANING, Meaning
 from tracer.catalog.watcher import ImportWatcher
 
 # A provider gets a freshly imported module and yields (callable, Entry) pairs.
@@ -40,6 +44,24 @@ def _providers() -> dict[str, Provider]:
         "joblib": persist.provide_joblib,
         "sklearn": sklearn.provide,
     }
+
+
+def meaning_of(name: str, qualname: str) -> Meaning:
+    """What the op recorded as `name`, by the callable `qualname`, means: asked of the catalog
+    of the library that `qualname` belongs to, without importing that library."""
+    from tracer.catalog import numpy, pandas, persist, sklearn
+
+    library = qualname.partition(".")[0] if isinstance(qualname, str) else ""
+    lookup = {
+        "pandas": pandas.meaning,
+        "numpy": numpy.meaning,
+        "sklearn": sklearn.meaning,
+        "pickle": persist.meaning,
+        "joblib": persist.meaning,
+    }.get(library)
+    if lookup is None or not isinstance(name, str):
+        return NO_MEANING
+    return lookup(name, qualname)
 
 
 def unwrap(obj: Any) -> tuple[types.CodeType | None, list[types.CodeType], Any]:
