@@ -48,20 +48,26 @@ def _providers() -> dict[str, Provider]:
 
 def meaning_of(name: str, qualname: str) -> Meaning:
     """What the op recorded as `name`, by the callable `qualname`, means: asked of the catalog
-    of the library that `qualname` belongs to, without importing that library."""
+    of the library `qualname` belongs to (or, for a qualname of no library tracer knows, the
+    one whose op names it is), without importing that library."""
     from tracer.catalog import numpy, pandas, persist, sklearn
 
-    library = qualname.partition(".")[0] if isinstance(qualname, str) else ""
-    lookup = {
-        "pandas": pandas.meaning,
-        "numpy": numpy.meaning,
-        "sklearn": sklearn.meaning,
-        "pickle": persist.meaning,
-        "joblib": persist.meaning,
-    }.get(library)
-    if lookup is None or not isinstance(name, str):
+    if not isinstance(name, str):
         return NO_MEANING
-    return lookup(name, qualname)
+    library = qualname.partition(".")[0] if isinstance(qualname, str) else ""
+    if library not in ("pandas", "numpy", "sklearn", "pickle", "joblib"):
+        library = name.partition(".")[0] if "." in name else ""
+        if library == "np":
+            library = "numpy"
+        elif library not in ("pickle", "joblib"):
+            library = "sklearn" if name in sklearn.MEANINGS else "pandas"
+    if library == "pandas":
+        return pandas.meaning(name, qualname)
+    if library == "numpy":
+        return numpy.meaning(name, qualname)
+    if library == "sklearn":
+        return sklearn.meaning(name, qualname)
+    return persist.meaning(name, qualname)
 
 
 def unwrap(obj: Any) -> tuple[types.CodeType | None, list[types.CodeType], Any]:

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-# -- families -----------------------------------------------------------------------------------
+# -- families -------------------------------------------------------------------------------------
 ROW_FILTER = "row_filter"  # a subset of the subject's rows, values untouched (dropna, df[mask])
 SPLIT = "split"  # parts of its inputs' rows, chosen alike for each (train_test_split)
 ROW_REORDER = "row_reorder"  # the same rows in another order or under another index
@@ -41,7 +41,7 @@ PREDICT = "predict"  # a fitted model applied to data (predict, transform, score
 IDENTITY = "identity"  # the same data (copy, to_frame, values)
 UNKNOWN = "unknown"  # an op no catalog knows (a log from a newer tracer)
 
-# -- how an output column relates to the same-named input column (OpenLineage's words) ---------
+# -- how an output column relates to the same-named input column (OpenLineage's words) ------------
 SAME, TRANSFORMED, AGGREGATED = "IDENTITY", "TRANSFORMATION", "AGGREGATION"
 
 _HOW = {
@@ -51,20 +51,20 @@ _HOW = {
 }  # fmt: skip
 # (every other family: TRANSFORMED)
 
-# -- how a row filter's deciding columns are found (`Meaning.filter_by`) -------------------------
+# -- how a row filter's deciding columns are found (`Meaning.filter_by`) --------------------------
 MASK = "mask"  # the columns a boolean mask was computed from
 EXPRESSION = "expression"  # the columns an expression names (query)
 MISSING = "missing"  # the given columns, else those that held the missing values (dropna)
 DUPLICATES = "duplicates"  # the given columns, else all of them (drop_duplicates)
 LISTED = "listed"  # the given columns (nlargest)
 
-# -- how a new column's source columns are found (`Meaning.derive`) ------------------------------
+# -- how a new column's source columns are found (`Meaning.derive`) -------------------------------
 KEY = "key"  # df[key] = value: the value's columns
 INDEXER = "indexer"  # df.loc[rows, key] = value: the value's columns
 LAMBDAS = "lambdas"  # assign(key=value or callable): what each value or callable reads
 DATA = "data"  # DataFrame({key: value}): each value's columns
 
-# -- how a view shows the op's hint (`Meaning.hint_style`) ---------------------------------------
+# -- how a view shows the op's hint (`Meaning.hint_style`) ----------------------------------------
 VALUE = "value"  # the first hint parameter given: `'population'`
 SOURCE = "source"  # an expression: shown longer, and it says which columns it reads
 NAMED = "named"  # every hint parameter given, as name=value

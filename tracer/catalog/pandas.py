@@ -295,7 +295,7 @@ SYMBOLS = {
 }  # fmt: skip
 UNARY = {"__neg__": "neg", "__invert__": "invert", "__pos__": "pos", "__abs__": "abs"}
 
-# -- what each op means (families.py); an op not listed here derives values from values ------------
+# -- what each op means (families.py); an op not listed here derives values from values -----------
 
 M = Meaning
 _ROWS = M(f.ROW_FILTER)
@@ -478,7 +478,7 @@ def _qual(obj: Any, fallback: str) -> str:
     return f"{mod}.{qn}" if mod and qn else fallback
 
 
-# -- namers: pick the op name from the bound arguments --------------------------------------
+# -- namers: pick the op name from the bound arguments --------------------------------------------
 
 
 def _is_bool_mask(key: Any) -> bool:
@@ -555,7 +555,7 @@ def array_ufunc(args: Mapping[str, object]) -> str:
     return name if method in (None, "__call__") else f"{name}.{method}"
 
 
-# -- the provider -----------------------------------------------------------------------------
+# -- the provider ---------------------------------------------------------------------------------
 
 
 def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:

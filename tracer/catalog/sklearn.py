@@ -86,7 +86,7 @@ def meaning(name: str, qualname: str = "") -> Meaning:
         return known
     if name in MODEL_METHODS:
         return _APPLY
-    if name[:1].isupper():
+    if name.lstrip("_")[:1].isupper():
         return _CONSTRUCT  # an estimator made: LinearRegression(...)
     return _METRIC
 
