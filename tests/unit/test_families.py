@@ -165,6 +165,7 @@ OTHER_MEANINGS = {
     "stack": "a field of a thread's state",
     "cut": "a fingerprint's mark for a cut-off structure",
     "sub": "a fingerprint's mark for a sub-structure",
+    "T": "the separator of an ISO date and time",
 }
 PREFIXES = ("groupby.", "np.", "pickle.", "joblib.")
 

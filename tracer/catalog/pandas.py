@@ -293,6 +293,16 @@ SYMBOLS = {
     "pow": "**", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
     "and": "&", "or": "|", "xor": "^",
 }  # fmt: skip
+# The method forms of the operators (`df.add(1)` is `df + 1`; `div` is `truediv` itself).
+METHOD_OPERATORS = {
+    **{name: symbol for name, symbol in SYMBOLS.items() if name not in ("and", "or", "xor")},
+    **{
+        f"r{name}": SYMBOLS[name]
+        for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow")
+    },
+}
+# Properties that hand back data: `df.values`, `df.T`.
+PROPERTIES = ("values", "T")
 UNARY = {"__neg__": "neg", "__invert__": "invert", "__pos__": "pos", "__abs__": "abs"}
 
 # -- what each op means (families.py); an op not listed here derives values from values -----------
@@ -445,8 +455,9 @@ MEANINGS: dict[str, Meaning] = {
     **{f"{ix}_setitem": _INDEXER_SET for ix in ("loc", "iloc", "at", "iat")},
     "DataFrame": M(f.CONSTRUCT, derive=(f.DATA, "data")),
     "Series": M(f.CONSTRUCT, derive=(f.DATA, "data")),
+    "T": _RESHAPE,
     # operators (and their method forms)
-    **{name: f.operator(symbol) for name, symbol in SYMBOLS.items()},
+    **{name: f.operator(symbol) for name, symbol in {**SYMBOLS, **METHOD_OPERATORS}.items()},
 }
 # `df.index = ...` is recorded as set_index: the attribute set, not the method.
 _SETATTR_MEANINGS = {"set_index": M(f.ROW_REORDER, mutates=True)}
@@ -637,9 +648,15 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             if fn is not None:
                 op = name.strip("_")
                 yield fn, Entry(op, _qual(fn, name), MUTATE, meaning=MEANINGS[op])
-        values = static("values")
-        if isinstance(values, property):
-            yield values, Entry("values", f"pandas.{cname}.values", meaning=MEANINGS["values"])
+        for name in PROPERTIES:
+            prop = static(name)
+            if isinstance(prop, property):
+                yield prop, Entry(name, f"pandas.{cname}.{name}", meaning=MEANINGS[name])
+        for name in METHOD_OPERATORS:
+            fn = static(name)
+            if fn is not None:
+                qualname = _qual(fn, f"pandas.{cname}.{name}")
+                yield fn, Entry(name, qualname, meaning=MEANINGS[name])
     yield (
         class_attr(pd.DataFrame, "__setattr__"),
         Entry(
