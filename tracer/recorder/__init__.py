@@ -31,15 +31,26 @@ from tracer.catalog.entries import CONSTRUCT, FIT, READ, WRITE, Entry
 from tracer.catalog.families import Meaning
 from tracer.events import format as rec
 from tracer.fingerprint.files import file_facts
-from tracer.hooks import callargs, framelocals
+from tracer.hooks import callargs
 from tracer.hooks.dispatch import site_offset
 from tracer.recorder import describe as d
 from tracer.recorder import effects
+from tracer.recorder.arguments import (
+    bound_args,
+    c_args,
+    data_in,
+    exc_text,
+    flush_quietly,
+    hold,
+    is_default,
+    objectlike,
+    raw,
+    subject_of,
+    unhold,
+)
 from tracer.reprs import safe_repr
 from tracer.types import CCall
 
-CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
-MAX_CONTAINER = 64  # items of a list / dict argument scanned for data objects
 SWEEP_MIN = 1024  # registry size at which slots of dead objects are first swept
 
 
@@ -56,7 +67,7 @@ class Slot:
         self.version = version
         self.object_no = object_no
         self.fingerprint = fingerprint
-        self.columns: frozenset[str] | None = None  # a Series' source columns (opdiff)
+        self.columns: frozenset[str] | None = None  # a Series' source columns (effects.py)
 
 
 class OpenOp:
@@ -75,8 +86,9 @@ class OpenOp:
     parent: OpenOp | None
     # No argument is held strongly while the call runs: the callee counts the references it
     # sees (pandas' Copy-on-Write checks). The subject, the input objects, a file handle and a
-    # constructed object are held weakly (`_hold`) and taken back when the call has returned;
-    # what else the end needs was read from the arguments at the start (opdiff.on_start).
+    # constructed object are held weakly (`arguments.hold`) and taken back when the call has
+    # returned; what else the end needs was read from the arguments at the start
+    # (effects.on_start).
     inputs: list[int]
     subject: Any
     start: int
@@ -142,10 +154,10 @@ class Recorder:
         ccall: CCall | None,
     ) -> OpenOp | None:
         if ccall is None:
-            args = _bound_args(frame)
+            args = bound_args(frame)
             partial = False
         else:
-            args, partial = _c_args(entry, caller, ccall)
+            args, partial = c_args(entry, caller, ccall)
         name = entry.op_name(args)
         if name is None:
             return None
@@ -153,7 +165,7 @@ class Recorder:
         op.entry, op.name, op.parent, op.partial = entry, name, parent, partial
         op.meaning = means = entry.meaning_of(name)
         op.caller = caller
-        op.subject = subject = _subject(entry, args)
+        op.subject = subject = subject_of(entry, args)
         op.mutates = entry.mutates(args)
         op.unseeded = means.seed is not None and args.get(means.seed) is None
         op.start = time.perf_counter_ns()
@@ -169,7 +181,7 @@ class Recorder:
             op.mark = self._nodes
             op.inputs = []
             op.fp_inputs = []
-            op.in_objs = []  # held for the op's duration only (opdiff reads their columns)
+            op.in_objs = []  # held for the op's duration only (effects read their columns)
             for obj in data:
                 slot = self._node_of(obj, parent)
                 if slot is not None and slot.node not in op.inputs:
@@ -182,10 +194,10 @@ class Recorder:
         if entry.path_params:
             self._find_file(op, args)
         # (held weakly through the call: see OpenOp)
-        op.subject = _hold(subject)
-        op.in_objs = [_hold(obj) for obj in op.in_objs]
-        op.handle = _hold(op.handle)
-        op.made = _hold(args.get("self")) if entry.role == CONSTRUCT else None
+        op.subject = hold(subject)
+        op.in_objs = [hold(obj) for obj in op.in_objs]
+        op.handle = hold(op.handle)
+        op.made = hold(args.get("self")) if entry.role == CONSTRUCT else None
         return op
 
     def op_end(
@@ -201,9 +213,9 @@ class Recorder:
         op = token
         assert isinstance(op, OpenOp)
         duration = time.perf_counter_ns() - op.start
-        subject, op.subject = _unhold(op.subject), None
-        in_objs, op.in_objs = [_unhold(obj) for obj in op.in_objs], None
-        op.handle = _unhold(op.handle)
+        subject, op.subject = unhold(op.subject), None
+        in_objs, op.in_objs = [unhold(obj) for obj in op.in_objs], None
+        op.handle = unhold(op.handle)
         op.new_slots = []
         finished = error is None and not lost
         outputs: list[int] = []
@@ -267,7 +279,7 @@ class Recorder:
     ) -> None:
         """The facts every op may have: an error, a lost end, a partial view, repeats, its file."""
         if error is not None:
-            facts["error"] = "exception" if error is True else _exc_text(error)
+            facts["error"] = "exception" if error is True else exc_text(error)
         if lost:
             facts["lost"] = True
             self.counts["lost"] += 1
@@ -287,7 +299,7 @@ class Recorder:
         self.counts["errors"] += 1
         try:
             with self._lock:
-                self.writer.record(rec.error(time.time_ns(), where, _exc_text(exc)))
+                self.writer.record(rec.error(time.time_ns(), where, exc_text(exc)))
         except Exception:
             pass
 
@@ -321,13 +333,13 @@ class Recorder:
         for name, value in args.items():
             if name == "self" or name in hidden:
                 continue
-            if defaults is not None and name in defaults and _is_default(value, defaults[name]):
+            if defaults is not None and name in defaults and is_default(value, defaults[name]):
                 continue
-            if d.kind_of(value) is not None or (name in objects and _objectlike(value)):
+            if d.kind_of(value) is not None or (name in objects and objectlike(value)):
                 if value is not subject:
                     data.append(value)
                 continue
-            found = _data_in(value)
+            found = data_in(value)
             if found:
                 data.extend(found)
                 if len(found) == len(value):  # a plain collection of data objects
@@ -366,7 +378,7 @@ class Recorder:
         slot = self._slots.get(id(obj))
         if slot is not None and slot.ref() is obj:
             return slot
-        kind = d.kind_of(obj) or (d.OBJECT if _objectlike(obj) else None)
+        kind = d.kind_of(obj) or (d.OBJECT if objectlike(obj) else None)
         if kind is None:
             return None
         if parent is not None:
@@ -414,7 +426,7 @@ class Recorder:
                 self._string(d.type_name(obj)),
                 shape,
                 schema,
-                _raw(fingerprint),
+                raw(fingerprint),
                 version,
                 origin,
                 object_no,
@@ -456,7 +468,7 @@ class Recorder:
         material = {k: v for k, v in op.params.items() if k not in entry.path_params}
         derived = fp.derived_fingerprint(op.name, material, op.fp_inputs)
         if entry.role == CONSTRUCT:
-            target = _unhold(op.made)
+            target = unhold(op.made)
             kind = d.kind_of(target)
             if kind is not None:
                 slot = self._new_node(target, kind, op.seq, derived)
@@ -478,10 +490,10 @@ class Recorder:
                 return outputs
         if not result_known:
             return outputs
-        if d.kind_of(value) is not None or (entry.extra.get("objects") and _objectlike(value)):
+        if d.kind_of(value) is not None or (entry.extra.get("objects") and objectlike(value)):
             results = [value]
         else:
-            results = _data_in(value)
+            results = data_in(value)
         for obj in results:
             slot = self._slots.get(id(obj))
             previous = None
@@ -531,7 +543,7 @@ class Recorder:
             return
         if role == WRITE and op.handle is not None and not getattr(op.handle, "closed", True):
             # Still open (`with open(p, "wb") as f: pickle.dump(m, f)`): hash once it is closed.
-            self._pending_files.append((_hold(op.handle), op, node))
+            self._pending_files.append((hold(op.handle), op, node))
             return
         self._write_file(op, node)
 
@@ -561,10 +573,10 @@ class Recorder:
             return
         keep = []
         for ref, op, node in self._pending_files:
-            handle = _unhold(ref)
+            handle = unhold(ref)
             if final or handle is None or getattr(handle, "closed", True):
                 if handle is not None and not getattr(handle, "closed", True):
-                    _flush_quietly(handle)
+                    flush_quietly(handle)
                 self._write_file(op, node)
             else:
                 keep.append((ref, op, node))
@@ -586,9 +598,7 @@ class Recorder:
             source = source[:199] + "…"
         function = getattr(code, "co_qualname", code.co_name)
         self.writer.record(
-            rec.callsite(
-                site, self._string(code.co_filename), line, self._string(function), source
-            )
+            rec.callsite(site, self._string(code.co_filename), line, self._string(function), source)
         )
         return site, self._sites[key][2]
 
@@ -623,149 +633,3 @@ class Recorder:
             number = self._threads[ident] = len(self._threads)
             self.writer.record(rec.thread(number, threading.current_thread().name))
         return number
-
-
-# -- helpers --------------------------------------------------------------------------------------
-
-
-def _bound_args(frame: types.FrameType | None) -> dict[str, Any]:
-    """The bound arguments of a frame that has just started: its parameters' values."""
-    if frame is None:
-        return {}
-    code = frame.f_code
-    n = code.co_argcount + code.co_kwonlyargcount
-    names = list(code.co_varnames[:n])
-    star = code.co_varnames[n] if code.co_flags & CO_VARARGS else None
-    n += bool(star)
-    starstar = code.co_varnames[n] if code.co_flags & CO_VARKEYWORDS else None
-    loc = framelocals.read(frame)
-    try:
-        args = {name: loc[name] for name in names if name in loc}
-        if star is not None:
-            for i, v in enumerate(loc.get(star) or ()):
-                args[f"*{i}"] = v
-        if starstar is not None:
-            extra = loc.get(starstar)
-            if isinstance(extra, dict):
-                for k, v in extra.items():
-                    args.setdefault(str(k), v)
-    finally:
-        framelocals.release(frame, loc)  # the callee must see its own reference counts
-    return args
-
-
-def _hold(obj: Any) -> Any:
-    """What the recorder keeps of a user's object (an argument while its call runs, a file
-    handle until it closes): a weak reference, or a strong one for an object that cannot have
-    one, such as the list given to `pickle.dump`."""
-    if obj is None or not type(obj).__weakrefoffset__:
-        return obj
-    try:
-        return _Weak(weakref.ref(obj))
-    except TypeError:
-        return obj
-
-
-def _unhold(held: Any) -> Any:
-    """The held object again (None if it died meanwhile)."""
-    return held.ref() if type(held) is _Weak else held
-
-
-class _Weak:
-    """A held object (a class of its own: a weakref can itself be an argument)."""
-
-    __slots__ = ("ref",)
-
-    def __init__(self, ref: weakref.ref) -> None:
-        self.ref = ref
-
-
-def _c_args(entry: Entry, caller: types.FrameType, ccall: CCall) -> tuple[dict[str, Any], bool]:
-    """Arguments of a C call: from the caller's bytecode, with arg 0 from the event if given."""
-    args: dict[str, Any] = {}
-    recovered = callargs.call_arguments(caller, ccall.lasti)
-    bound_self = getattr(ccall.func, "__self__", None)
-    if bound_self is not None and not isinstance(bound_self, types.ModuleType):
-        args["self"] = bound_self
-    if recovered is None:
-        if ccall.arg0 is not CCall.NO_ARG:
-            args["self" if entry.extra.get("bound") else "0"] = ccall.arg0
-        return args, True
-    positional, keywords = recovered
-    if entry.extra.get("bound") and "self" not in args and ccall.arg0 is not CCall.NO_ARG:
-        args["self"] = ccall.arg0  # sys.monitoring hands over the receiver of a method call
-    elif ccall.arg0 is not CCall.NO_ARG and positional:
-        positional = [ccall.arg0, *positional[1:]]
-    for i, v in enumerate(positional):
-        args[str(i)] = v
-    args.update(keywords)
-    partial = any(isinstance(v, callargs.Unknown) for v in args.values())
-    return args, partial
-
-
-def _subject(entry: Entry, args: dict[str, Any]) -> Any:
-    if entry.role == CONSTRUCT:
-        return None
-    obj = args.get("self")
-    if obj is None and entry.c_callable:
-        obj = args.get("0")
-    if entry.target == "self.obj" and obj is not None:
-        obj = getattr(obj, "obj", None)
-    return obj
-
-
-def _data_in(value: Any) -> list[Any]:
-    """Data objects directly inside a list / tuple / dict argument (pd.concat([a, b]))."""
-    t = type(value)
-    if t is list or t is tuple:
-        items = value[:MAX_CONTAINER]
-    elif t is dict:
-        items = list(value.values())[:MAX_CONTAINER]
-    else:
-        return []
-    return [x for x in items if d.kind_of(x) is not None]
-
-
-def _objectlike(value: Any) -> bool:
-    """An arbitrary object worth a node when it is pickled: not a path, file or plain value."""
-    if isinstance(value, (str, bytes, int, float, bool, type(None), os.PathLike, types.ModuleType)):
-        return False
-    if hasattr(value, "read") or hasattr(value, "write"):
-        return False
-    if isinstance(value, (callargs.OpenCall, callargs.Unknown)):
-        return False
-    try:
-        weakref.ref(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _raw(fingerprint: str | None) -> bytes | None:
-    """16 bytes in the log instead of 32 hex characters."""
-    return bytes.fromhex(fingerprint) if fingerprint else None
-
-
-def _flush_quietly(handle: Any) -> None:
-    """At the end of the run a still-open output is flushed so its hash covers what was written."""
-    try:
-        handle.flush()
-    except Exception:
-        pass
-
-
-def _is_default(value: Any, default: Any) -> bool:
-    if value is default:
-        return True
-    t = type(value)
-    if t is type(default) and t in (int, float, str, bool, tuple):
-        try:
-            return bool(value == default)
-        except Exception:
-            return False
-    return False
-
-
-def _exc_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= 200 else text[:199] + "…"

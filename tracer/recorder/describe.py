@@ -17,7 +17,10 @@ _kinds: dict[type, str | None] = {}
 # pandas objects that are not data themselves but carry lineage (df.groupby(...), df.rolling).
 # (pandas gives the public ones __module__ = "pandas.api.typing")
 _PANDAS_OBJECT_MODULES = (
-    "pandas.core.groupby", "pandas.core.window", "pandas.core.resample", "pandas.api.typing"
+    "pandas.core.groupby",
+    "pandas.core.window",
+    "pandas.core.resample",
+    "pandas.api.typing",
 )
 
 

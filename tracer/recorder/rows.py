@@ -78,9 +78,7 @@ def _first_dropped_positions(src: Any, dst: Any, cap: int | None) -> list[int] |
             if (pos % step).any():
                 return None
             pos = pos // step
-        if len(pos) and (
-            pos[0] < settled or pos[-1] >= total or (pos[1:] <= pos[:-1]).any()
-        ):
+        if len(pos) and (pos[0] < settled or pos[-1] >= total or (pos[1:] <= pos[:-1]).any()):
             return None
         i += len(part)
         end = total if i >= n else int(pos[-1]) + 1
