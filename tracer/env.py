@@ -33,10 +33,10 @@ def _library_prefixes() -> tuple[str, ...]:
         if p and os.path.basename(p) in ("site-packages", "dist-packages"):
             candidates.add(p)
     prefixes = set()
-    for p in candidates:
-        if p:
-            prefixes.add(os.path.join(os.path.realpath(p), ""))
-            prefixes.add(os.path.join(os.path.abspath(p), ""))
+    for prefix in candidates:
+        if prefix:
+            prefixes.add(os.path.join(os.path.realpath(prefix), ""))
+            prefixes.add(os.path.join(os.path.abspath(prefix), ""))
     return tuple(sorted(prefixes))
 
 

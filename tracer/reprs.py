@@ -54,9 +54,9 @@ def _repr(v: Any, depth: int, source: str | None = None) -> str:
     if t is dict:
         if depth > 2:
             return f"<dict len={len(v)}>"
-        items = list(v.items())[:ITEMS]
+        pairs: list[tuple[Any, Any]] = list(v.items())[:ITEMS]
         inner = ", ".join(
-            f"{_repr(k, depth + 1, source)}: {_repr(x, depth + 1, source)}" for k, x in items
+            f"{_repr(k, depth + 1, source)}: {_repr(x, depth + 1, source)}" for k, x in pairs
         )
         return f"{{{inner}{', …' if len(v) > ITEMS else ''}}}"
     if isinstance(v, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):

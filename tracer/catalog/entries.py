@@ -58,7 +58,12 @@ class Entry:
     # A C callable: its arguments come from the caller's bytecode, not from a frame.
     c_callable: bool = False
     file_format: str | None = None
-    extra: Mapping[str, object] = field(default_factory=dict)
+    # Parameters that are never shown (a ufunc's own arguments).
+    hide: tuple[str, ...] = ()
+    # Parameters whose value is data whatever its type (what pickle.dump is given).
+    objects: tuple[str, ...] = ()
+    # A C method: the receiver is `self` (sys.monitoring hands it over as the first argument).
+    bound: bool = False
     meaning: Meaning = NO_MEANING
     # The meaning of each other name the namer picks (a name not given here means `meaning`).
     variants: Mapping[str, Meaning] = field(default_factory=dict)

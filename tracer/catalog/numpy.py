@@ -81,7 +81,7 @@ def provide(np: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             ("0",),
             c_callable=True,
             file_format="bin",
-            extra={"bound": True},
+            bound=True,
             meaning=_FILE_MEANINGS[WRITE],
         ),
     )

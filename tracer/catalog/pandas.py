@@ -685,7 +685,7 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
                 "ufunc",
                 "pandas.NDFrame.__array_ufunc__",
                 namer=array_ufunc,
-                extra={"hide": ("ufunc", "method")},
+                hide=("ufunc", "method"),
                 meaning=_DERIVE,
             ),
         )

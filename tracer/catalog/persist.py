@@ -17,7 +17,7 @@ from tracer.catalog.entries import READ, TRANSFORM, WRITE, Entry
 from tracer.catalog.families import Meaning
 
 # Whatever is pickled is data here, whatever its type: these parameters carry it.
-OBJECTS = {"objects": ("0", "obj", "value")}
+OBJECTS = ("0", "obj", "value")
 MEANINGS = {
     "dump": Meaning(f.WRITE),
     "load": Meaning(f.READ),
@@ -41,7 +41,7 @@ def provide_pickle(pickle: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             ("1", "file"),
             c_callable=True,
             file_format="pickle",
-            extra=OBJECTS,
+            objects=OBJECTS,
             meaning=MEANINGS["dump"],
         ),
     )
@@ -54,7 +54,7 @@ def provide_pickle(pickle: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             ("0", "file"),
             c_callable=True,
             file_format="pickle",
-            extra=OBJECTS,
+            objects=OBJECTS,
             meaning=MEANINGS["load"],
         ),
     )
@@ -65,7 +65,7 @@ def provide_pickle(pickle: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             "pickle.dumps",
             TRANSFORM,
             c_callable=True,
-            extra=OBJECTS,
+            objects=OBJECTS,
             meaning=MEANINGS["dumps"],
         ),
     )
@@ -76,7 +76,7 @@ def provide_pickle(pickle: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             "pickle.loads",
             TRANSFORM,
             c_callable=True,
-            extra=OBJECTS,
+            objects=OBJECTS,
             meaning=MEANINGS["loads"],
         ),
     )
@@ -91,7 +91,7 @@ def provide_joblib(joblib: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             WRITE,
             ("filename",),
             file_format="joblib",
-            extra=OBJECTS,
+            objects=OBJECTS,
             meaning=MEANINGS["dump"],
         ),
     )
@@ -103,7 +103,7 @@ def provide_joblib(joblib: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             READ,
             ("filename",),
             file_format="joblib",
-            extra=OBJECTS,
+            objects=OBJECTS,
             meaning=MEANINGS["load"],
         ),
     )

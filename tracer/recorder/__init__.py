@@ -328,8 +328,8 @@ class Recorder:
         data: list[Any] = []
         if subject is not None and d.kind_of(subject) is not None:
             data.append(subject)
-        hidden = entry.extra.get("hide", ())
-        objects = entry.extra.get("objects", ())
+        hidden = entry.hide
+        objects = entry.objects
         for name, value in args.items():
             if name == "self" or name in hidden:
                 continue
@@ -490,7 +490,7 @@ class Recorder:
                 return outputs
         if not result_known:
             return outputs
-        if d.kind_of(value) is not None or (entry.extra.get("objects") and objectlike(value)):
+        if d.kind_of(value) is not None or (entry.objects and objectlike(value)):
             results = [value]
         else:
             results = data_in(value)
@@ -503,7 +503,7 @@ class Recorder:
                         outputs.append(slot.node)  # a known object handed back (a cached one)
                     continue
                 previous = slot  # made inside this call and seen by a nested one: finished now
-            kind = d.kind_of(obj) or (d.OBJECT if entry.extra.get("objects") else None)
+            kind = d.kind_of(obj) or (d.OBJECT if entry.objects else None)
             if kind is None:
                 continue
             if entry.role == READ or op.unseeded:

@@ -83,10 +83,10 @@ def c_args(entry: Entry, caller: types.FrameType, ccall: CCall) -> tuple[dict[st
         args["self"] = bound_self
     if recovered is None:
         if ccall.arg0 is not CCall.NO_ARG:
-            args["self" if entry.extra.get("bound") else "0"] = ccall.arg0
+            args["self" if entry.bound else "0"] = ccall.arg0
         return args, True
     positional, keywords = recovered
-    if entry.extra.get("bound") and "self" not in args and ccall.arg0 is not CCall.NO_ARG:
+    if entry.bound and "self" not in args and ccall.arg0 is not CCall.NO_ARG:
         args["self"] = ccall.arg0  # sys.monitoring hands over the receiver of a method call
     elif ccall.arg0 is not CCall.NO_ARG and positional:
         positional = [ccall.arg0, *positional[1:]]
