@@ -39,6 +39,7 @@ from tracer.exceptions import LogFormatError
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_1_0 = REPO / "tests" / "data" / "format-1.0.tlog"
 SAMPLE_1_1 = REPO / "tests" / "data" / "format-1.1.tlog"
+SAMPLE_1_2 = REPO / "tests" / "data" / "format-1.2.tlog"
 
 HEADER_META = {"tracer": "test", "argv": ["x.py"], "start_ns": 1}
 
@@ -933,6 +934,26 @@ def test_format_1_1_sample_still_reads():
     assert dropna["facts"]["dropped_deltas"] == [1]
     assert format.labels_of(dropna["facts"]) == [1]
     assert reader.damage is None and reader.finished
+
+
+def test_format_1_2_sample_still_reads():
+    # Format 1.2 added MEANING records, which OPs name by id: what each op means.
+    from tracer.catalog import families as fam
+    from tracer.catalog.families import Meaning
+    from tracer.lineage.build import load
+
+    header, records, reader = read_all(SAMPLE_1_2)
+    assert reader.version == (1, 2) and header["format"] == [1, 2]
+    meanings = {rec["id"]: rec["meaning"] for kind, rec in records if kind == Kind.MEANING}
+    ops = {rec["op"]: rec for kind, rec in records if kind == Kind.OP}
+    assert meanings[ops["dropna"]["meaning"]]["family"] == "row_filter"
+    assert reader.damage is None and reader.finished
+    # the model reads them; a field from a newer tracer is ignored, the rest kept
+    lineage = load(SAMPLE_1_2)
+    by_name = {op.op: op.meaning for op in lineage.ops}
+    assert by_name["read_csv"] == Meaning(fam.READ)
+    assert by_name["dropna"].filter_by == (fam.MISSING, "subset")
+    assert by_name["getitem"] == Meaning(fam.COLUMN_SELECT, select="key")
 
 
 @pytest.mark.parametrize(
