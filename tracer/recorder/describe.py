@@ -88,7 +88,7 @@ def column_names(columns: Any) -> list[str]:
     hit = _column_names.get(id(values))
     if hit is not None and hit[0] is values:
         return hit[1]
-    names = [_label(c) for c in columns]
+    names = [label(c) for c in columns]
     if len(_column_names) >= _CACHE_MAX:
         _column_names.clear()
     _column_names[id(values)] = (values, names)
@@ -117,7 +117,7 @@ def describe(obj: Any, kind: str) -> tuple[list[int] | None, list[str] | None, l
         return [len(obj.index), len(names)], names, dtypes
     if kind == SERIES:
         name = obj.name
-        return list(obj.shape), ([] if name is None else [_label(name)]), [dtype_name(obj.dtype)]
+        return list(obj.shape), ([] if name is None else [label(name)]), [dtype_name(obj.dtype)]
     if kind == NDARRAY:
         names = obj.dtype.names
         return list(obj.shape), (list(names) if names else None), [dtype_name(obj.dtype)]
@@ -157,9 +157,10 @@ def nrows(shape: list[int] | None) -> int | None:
     return shape[0] if shape else None
 
 
-def _label(label: object) -> str:
-    if isinstance(label, str):
-        return label
-    if isinstance(label, tuple):
-        return "|".join(_label(x) for x in label)
-    return str(label)
+def label(x: object) -> str:
+    """A column label as text: a MultiIndex label's parts joined by "|"."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, tuple):
+        return "|".join(label(v) for v in x)
+    return str(x)

@@ -199,9 +199,9 @@ def _select_start(op: Any, means: Meaning, args: dict[str, Any], cols_of: Column
         return
     key = args.get(means.select)
     if isinstance(key, (str, int, float, tuple)):
-        op.seed = frozenset([_label(key)])
+        op.seed = frozenset([d.label(key)])
     elif isinstance(key, list):
-        op.read = frozenset(_label(k) for k in key)
+        op.read = frozenset(d.label(k) for k in key)
 
 
 _STARTS = {fam.ROW_FILTER: _filter_start, fam.COLUMN_SELECT: _select_start}
@@ -215,10 +215,10 @@ def _derive_key(op: Any, param: str, args: dict[str, Any], cols_of: ColumnsOf) -
     """`df[key] = value`, `df.insert(i, key, value)` (key: a label or a list of them)."""
     key = args.get(param)
     if isinstance(key, (str, int, float, tuple)):
-        op.derived = {_label(key): set(cols_of(args.get("value")) or ())}
+        op.derived = {d.label(key): set(cols_of(args.get("value")) or ())}
     elif isinstance(key, list) and key:
         src = set(cols_of(args.get("value")) or ())
-        op.derived = {_label(k): src for k in key}
+        op.derived = {d.label(k): src for k in key}
 
 
 def _derive_indexer(op: Any, param: str, args: dict[str, Any], cols_of: ColumnsOf) -> None:
@@ -226,7 +226,7 @@ def _derive_indexer(op: Any, param: str, args: dict[str, Any], cols_of: ColumnsO
     key = args.get(param)
     col = key[1] if isinstance(key, tuple) and len(key) == 2 else None
     if isinstance(col, (str, int)) and not isinstance(col, bool):
-        op.derived = {_label(col): set(cols_of(args.get("value")) or ())}
+        op.derived = {d.label(col): set(cols_of(args.get("value")) or ())}
 
 
 def _derive_lambdas(op: Any, param: str, args: dict[str, Any], cols_of: ColumnsOf) -> None:
@@ -247,7 +247,7 @@ def _derive_data(op: Any, param: str, args: dict[str, Any], cols_of: ColumnsOf) 
     """`DataFrame({"a": s * 2, ...})`: each value's columns."""
     data = args.get(param)
     if isinstance(data, dict):
-        derived = {_label(k): set(cols_of(v) or ()) for k, v in data.items() if cols_of(v)}
+        derived = {d.label(k): set(cols_of(v) or ()) for k, v in data.items() if cols_of(v)}
         if derived:
             op.derived = derived
 
@@ -300,16 +300,8 @@ def _query_columns(expr: str, columns: list[str]) -> list[str]:
     return found
 
 
-def _label(x: Any) -> str:
-    if isinstance(x, str):
-        return x
-    if isinstance(x, tuple):
-        return "|".join(_label(v) for v in x)
-    return str(x)
-
-
 def _labels(x: Any) -> list[str]:
-    return [_label(c) for c in x] if isinstance(x, (list, tuple)) else [_label(x)]
+    return [d.label(c) for c in x] if isinstance(x, (list, tuple)) else [d.label(x)]
 
 
 def _columns(obj: Any) -> list[str] | None:
