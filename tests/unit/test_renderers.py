@@ -21,7 +21,7 @@ import pytest
 from rich.console import Console
 from support import ROOT, run_traced, traced_demo
 
-from tracer.lineage.build import load
+from tracer.lineage.load import load
 from tracer.lineage.processors import ColumnLineage, Flow, find_artifact
 from tracer.renderers import dot, mermaid, openlineage
 from tracer.renderers import text as tx

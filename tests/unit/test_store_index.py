@@ -14,7 +14,7 @@ from rich.console import Console
 
 from tracer.events.format import Kind
 from tracer.events.writer import LogWriter
-from tracer.lineage.build import load
+from tracer.lineage.load import load
 from tracer.renderers.report import Document
 from tracer.renderers.report_markup import to_html, to_markdown
 from tracer.renderers.store_views import runs_table
