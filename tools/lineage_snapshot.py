@@ -41,7 +41,7 @@ VIEWS = {
     "export.dot": ["export", "--to", "dot"],
     "openlineage.json": ["export", "--to", "openlineage"],
 }
-VOLATILE = {"duration_ns", "started", "ended", "id", "run_id", "eventTime", "pid"}
+VOLATILE = {"duration_ns", "started", "ended", "id", "run_id", "eventTime", "runId", "pid"}
 
 
 def record(out: Path) -> None:
@@ -55,10 +55,17 @@ def record(out: Path) -> None:
         for helper in script.parent.glob("*.py"):
             shutil.copy(helper, work / helper.name)
         log = logs / f"{script.parent.name}-{script.stem}.tlog"
-        env = {**os.environ, "TRACER_HOME": str(work / ".tracer"), "TRACER_REGISTRY": str(work / "registry")}
+        env = {
+            **os.environ,
+            "TRACER_HOME": str(work / ".tracer"),
+            "TRACER_REGISTRY": str(work / "registry"),
+        }
         subprocess.run(
             [sys.executable, "-m", "tracer", "run", "-o", str(log), script.name],
-            cwd=work, env=env, capture_output=True, timeout=300,
+            cwd=work,
+            env=env,
+            capture_output=True,
+            timeout=300,
         )
         shutil.rmtree(work, ignore_errors=True)
 
@@ -66,8 +73,9 @@ def record(out: Path) -> None:
 def render(out: Path) -> None:
     from tracer.cli import main
 
-    views = out / "views"
-    for log in sorted((out / "logs").glob("*.tlog")):
+    os.chdir(out)  # logs named alike wherever the snapshot is
+    views = Path("views")
+    for log in sorted(Path("logs").glob("*.tlog")):
         for name, argv in VIEWS.items():
             buf, err = io.StringIO(), io.StringIO()
             with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
@@ -89,7 +97,15 @@ def _steady(text: str) -> str:
     try:
         data = json.loads(body)
     except ValueError:
-        return text
+        try:  # JSON lines (OpenLineage events)
+            lines = [_scrub(json.loads(line)) for line in body.splitlines() if line]
+        except ValueError:
+            return text
+        return "\n".join(json.dumps(x, sort_keys=True) for x in lines) + sep + tail
+    return json.dumps(_scrub(data), indent=1, sort_keys=True) + sep + tail
+
+
+def _scrub(data: object) -> object:
 
     def scrub(x):
         if isinstance(x, dict):
@@ -97,12 +113,12 @@ def _steady(text: str) -> str:
         if isinstance(x, list):
             return [scrub(v) for v in x]
         if isinstance(x, str) and "/snap-" in x:
-            return x[x.index("/snap-"):].split("/", 2)[-1]
+            return x[x.index("/snap-") :].split("/", 2)[-1]
         return x
 
-    return json.dumps(scrub(data), indent=1, sort_keys=True) + sep + tail
+    return scrub(data)
 
 
 if __name__ == "__main__":
-    command, where = sys.argv[1], Path(sys.argv[2])
+    command, where = sys.argv[1], Path(sys.argv[2]).resolve()
     {"record": record, "render": render}[command](where)

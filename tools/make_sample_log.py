@@ -14,7 +14,6 @@ import os
 import sys
 
 from tracer.events import format
-from tracer.events.format import Kind
 from tracer.events.writer import LogWriter
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests", "data")
@@ -22,8 +21,7 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "test
 T0 = 1_700_000_000_000_000_000  # 2023-11-14 22:13:20 UTC, in ns
 
 RECORDS: list[list] = [
-    [
-        Kind.HEADER,
+    format.header(
         {
             "tracer": "0.1.0",
             "format": [format.FORMAT_MAJOR, format.FORMAT_MINOR],
@@ -36,14 +34,14 @@ RECORDS: list[list] = [
             "start_ns": T0,
             "host": "sample-host",
             "pid": 4242,
-        },
-    ],
-    [Kind.THREAD, 0, "MainThread"],
-    [Kind.CALLSITE, 1, "pipeline.py", 7, "<module>", 'df = pd.read_csv("sales.csv")'],
-    [Kind.SCHEMA, 1, ["region", "amount", "note"], ["object", "float64", "object"]],
-    [Kind.NODE, 1, "frame", "pandas.DataFrame", [3, 3], 1, None, 1, None, 1],
-    [
-        Kind.OP,
+        }
+    ),
+    format.thread(0, "MainThread"),
+    format.callsite(1, "pipeline.py", 7, "<module>", 'df = pd.read_csv("sales.csv")'),
+    format.schema(1, ["region", "amount", "note"], ["object", "float64", "object"]),
+    format.node(1, "DataFrame", "pandas.DataFrame", [3, 3], 1, None, 1, 1, 1),
+    format.meaning(1, {"family": "read"}),
+    format.op(
         1,
         "read_csv",
         "pandas.read_csv",
@@ -55,14 +53,23 @@ RECORDS: list[list] = [
         T0 + 1_000,
         250_000,
         {"filepath_or_buffer": "'sales.csv'"},
-        {"rows": 3},
-    ],
-    [Kind.FILE, 1, "sales.csv", "r", "csv", 57, "xxh3:9f86d081884c7d65", 1, T0 - 10**9],
-    [Kind.FINGERPRINT, 1, b"\x00\x01\xfe\xff fingerprint bytes"],
-    [Kind.CALLSITE, 2, "pipeline.py", 8, "<module>", "df = df.dropna()  # région → ok"],
-    [Kind.NODE, 2, "frame", "pandas.DataFrame", [2, 3], 1, b"\x12\x34", 1, 2, 2],
-    [
-        Kind.OP,
+        {},
+        1,
+    ),  # fmt: skip
+    format.file(1, "sales.csv", "read", "csv", 57, "xxh3:9f86d081884c7d65", 1, T0 - 10**9),
+    format.fingerprint(1, b"\x00\x01\xfe\xff fingerprint bytes"),
+    format.callsite(2, "pipeline.py", 8, "<module>", "df = df.dropna()  # région → ok"),
+    format.node(2, "DataFrame", "pandas.DataFrame", [2, 3], 1, b"\x12\x34", 1, 2, 2),
+    format.meaning(
+        2,
+        {
+            "family": "row_filter",
+            "columns": ["subset"],
+            "filter_by": ["missing", "subset"],
+            "hint": ["subset"],
+        },
+    ),
+    format.op(
         2,
         "dropna",
         "pandas.DataFrame.dropna",
@@ -74,11 +81,13 @@ RECORDS: list[list] = [
         T0 + 300_000,
         80_000,
         {},
-        {"rows_dropped": 1, "dropped_deltas": [1], "ratio": 0.5, "exact": True},
-    ],
-    [Kind.NODE, 3, "series", "pandas.Series", [2], None, None, 1, 3, 3],
-    [
-        Kind.OP,
+        {"rows_dropped": 1, "dropped_deltas": [1], "filter_columns": ["amount"]},
+        2,
+    ),  # fmt: skip
+    format.node(3, "Series", "pandas.Series", [2], None, None, 1, 3, 3),
+    # a meaning from a newer tracer: an unknown family and field read as they are / are ignored
+    format.meaning(3, {"family": "column_select", "select": "key", "lanes": 4}),
+    format.op(
         3,
         "getitem",
         "pandas.DataFrame.__getitem__",
@@ -91,19 +100,19 @@ RECORDS: list[list] = [
         5_000,
         {"key": "'amount'"},
         {},
-    ],
-    [Kind.ERROR, T0 + 500_000, "fingerprint", "could not hash column 'note': unhashable type"],
-    [Kind.FILE, 4, "out/summary.parquet", "w", "parquet", None, None, 3, None],
-    [
-        Kind.TRAILER,
+        3,
+    ),  # fmt: skip
+    format.error(T0 + 500_000, "fingerprint", "could not hash column 'note': unhashable type"),
+    format.file(4, "out/summary.parquet", "write", "parquet", None, None, 3, None),
+    format.trailer(
         {
-            "ended": T0 + 2_000_000_000,
+            "ended": "2023-11-14T22:13:22+00:00",
             "status": "ok",
             "exit_code": 0,
             "error": None,
             "counts": {"ops": 3, "nodes": 3, "files": 2, "errors": 1},
-        },
-    ],
+        }
+    ),
 ]
 
 

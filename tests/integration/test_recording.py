@@ -8,7 +8,16 @@ import shutil
 import signal
 
 import pytest
-from support import SCRIPTS, backends, export_json, node, ops_named, run_plain, run_traced
+from support import (
+    SCRIPTS,
+    backends,
+    export_json,
+    node,
+    ops_named,
+    run_cli,
+    run_plain,
+    run_traced,
+)
 
 
 @pytest.fixture(params=backends())
@@ -210,3 +219,39 @@ def test_imports_a_library_makes_are_quiet_but_a_user_module_it_imports_is_not(t
     # the library's own dropna is not the user's; the script's, after a failed import, is
     (dropna,) = ops_named(doc, "dropna")
     assert dropna["callsite"]["file"].endswith("quiet_imports.py") and dropna["rows_out"] == 2
+
+
+def test_transpose_and_the_method_forms_of_operators_are_ops(tmp_path, backend):
+    # GIVEN a script that transposes and computes with method calls instead of operators
+    (tmp_path / "ops.py").write_text(
+        "import pandas as pd\n"
+        "df = pd.DataFrame({'a': [1.0, 2.0, 3.0], 'b': [4.0, 5.0, 6.0]})\n"
+        "wide = df.T\n"
+        "back = wide.transpose()\n"
+        "ratio = df['a'].div(df['b'])\n"
+        "shifted = df.add(10).rsub(1)\n"
+        "big = df['b'].gt(4)\n"
+        "df['r'] = ratio.mul(100)\n"
+        "print(wide.shape, back.shape, round(ratio.sum(), 4), shifted.iloc[0, 0], int(big.sum()))\n"
+    )
+    # WHEN it runs under tracer THEN it prints what python prints
+    plain = run_plain(["ops.py"], tmp_path)
+    r = run_traced(["ops.py"], tmp_path, backend)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout
+    # AND every call is an op with its shapes, and the derived column knows its sources
+    doc = export_json(r.log)
+    top = [(op["op"], op["shape_in"], op["shape_out"]) for op in doc["ops"] if op["parent"] is None]
+    assert [t for t in top if t[0] in ("T", "transpose")] == [
+        ("T", [[3, 2]], [[2, 3]]),
+        ("transpose", [[2, 3]], [[3, 2]]),
+    ]
+    names = [name for name, _, _ in top][:12]  # (then the print line's sum, iloc...)
+    assert names == ["DataFrame", "T", "transpose", "getitem", "getitem", "truediv", "add",
+                     "rsub", "getitem", "gt", "mul", "setitem"]  # fmt: skip
+    (setitem,) = ops_named(doc, "setitem")
+    assert setitem["derived_from"] == {"r": ["a", "b"]}
+    (gt,) = ops_named(doc, "gt")
+    assert gt["params"] == {"other": "4"}
+    shown = run_cli("show", "--no-color", "--width", "120", str(r.log), cwd=tmp_path).stdout
+    assert "rsub  - 1" in shown and "gt  > 4" in shown and "add  + 10" in shown

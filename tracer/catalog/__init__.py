@@ -7,6 +7,9 @@ attribute is ever replaced). Resolution follows `__wrapped__` to the real implem
 the innermost code object is watched and the decorator wrappers around it are remembered, so
 the hooks can skip their frames when they look for the caller.
 
+What an op means (families.py) is declared with its entry; `meaning_of` gives it for an op
+recorded by a tracer that did not write it in the log (formats 1.0 and 1.1).
+
 The resolved tables are keyed by identity (`id(code)`, `id(callable)`), never by hashing code
 objects: the hooks read them on every event.
 """
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from tracer.catalog.entries import Entry
+from tracer.catalog.families import NO_MEANING, Meaning
 from tracer.catalog.watcher import ImportWatcher
 
 # A provider gets a freshly imported module and yields (callable, Entry) pairs.
@@ -40,6 +44,30 @@ def _providers() -> dict[str, Provider]:
         "joblib": persist.provide_joblib,
         "sklearn": sklearn.provide,
     }
+
+
+def meaning_of(name: str, qualname: str) -> Meaning:
+    """What the op recorded as `name`, by the callable `qualname`, means: asked of the catalog
+    of the library `qualname` belongs to (or, for a qualname of no library tracer knows, the
+    one whose op names it is), without importing that library."""
+    from tracer.catalog import numpy, pandas, persist, sklearn
+
+    if not isinstance(name, str):
+        return NO_MEANING
+    library = qualname.partition(".")[0] if isinstance(qualname, str) else ""
+    if library not in ("pandas", "numpy", "sklearn", "pickle", "joblib"):
+        library = name.partition(".")[0] if "." in name else ""
+        if library == "np":
+            library = "numpy"
+        elif library not in ("pickle", "joblib"):
+            library = "sklearn" if name in sklearn.MEANINGS else "pandas"
+    if library == "pandas":
+        return pandas.meaning(name, qualname)
+    if library == "numpy":
+        return numpy.meaning(name, qualname)
+    if library == "sklearn":
+        return sklearn.meaning(name, qualname)
+    return persist.meaning(name, qualname)
 
 
 def unwrap(obj: Any) -> tuple[types.CodeType | None, list[types.CodeType], Any]:

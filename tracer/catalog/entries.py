@@ -1,14 +1,18 @@
 """What a catalog entry says about one watched callable.
 
-An entry is declarative: the op name it records, its role, which parameters carry data or
-paths, and (for a few entries) a `namer` that picks the op name from the bound arguments, for
-example `df[mask]` is a "filter" while `df[["a", "b"]]` is "select_columns".
+An entry is declarative: the op name it records, its role, what the op means (its family and
+the parameters that name columns: families.py), which parameters carry data or paths, and (for
+a few entries) a `namer` that picks the op name from the bound arguments, for example `df[mask]`
+is a "filter" while `df[["a", "b"]]` is "select_columns"; each name a namer picks has its own
+meaning (`variants`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from tracer.catalog.families import NO_MEANING, Meaning
 
 # Roles. They decide what the recorder does with inputs and outputs.
 READ = "read"  # reads a file: output is a new node linked to the file
@@ -55,11 +59,18 @@ class Entry:
     c_callable: bool = False
     file_format: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    meaning: Meaning = NO_MEANING
+    # The meaning of each other name the namer picks (a name not given here means `meaning`).
+    variants: Mapping[str, Meaning] = field(default_factory=dict)
 
     def op_name(self, args: Mapping[str, object]) -> str | None:
         if self.namer is None:
             return self.name
         return self.namer(args)
+
+    def meaning_of(self, name: str) -> Meaning:
+        """What the op means when it is recorded as `name`."""
+        return self.variants.get(name, self.meaning) if self.variants else self.meaning
 
     def mutates(self, args: Mapping[str, object]) -> bool:
         if self.role == MUTATE or self.role == FIT:

@@ -11,6 +11,7 @@ import types
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from tracer.catalog import families as f
 from tracer.catalog.entries import (
     CONSTRUCT,
     MUTATE,
@@ -19,6 +20,7 @@ from tracer.catalog.entries import (
     Entry,
     class_attr,
 )
+from tracer.catalog.families import Meaning
 
 READ_PATH_PARAMS = ("filepath_or_buffer", "path", "path_or_buf", "io", "path_or_buffer")
 WRITE_PATH_PARAMS = ("path_or_buf", "path", "excel_writer", "buf", "fname", "path_or_buffer")
@@ -286,7 +288,198 @@ OPERATORS = {
     "__xor__": "xor",
     "__rxor__": "xor",
 }
+SYMBOLS = {
+    "add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
+    "pow": "**", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
+    "and": "&", "or": "|", "xor": "^",
+}  # fmt: skip
+# The method forms of the operators (`df.add(1)` is `df + 1`; `div` is `truediv` itself).
+METHOD_OPERATORS = {
+    **{name: symbol for name, symbol in SYMBOLS.items() if name not in ("and", "or", "xor")},
+    **{
+        f"r{name}": SYMBOLS[name]
+        for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow")
+    },
+}
+# Properties that hand back data: `df.values`, `df.T`.
+PROPERTIES = ("values", "T")
 UNARY = {"__neg__": "neg", "__invert__": "invert", "__pos__": "pos", "__abs__": "abs"}
+
+# -- what each op means (families.py); an op not listed here derives values from values -----------
+
+M = Meaning
+_ROWS = M(f.ROW_FILTER)
+_DERIVE = M(f.COLUMN_DERIVE)
+_CAST = M(f.COLUMN_DERIVE, casts=True)  # values derived in place: a new dtype is news
+_AGG = M(f.AGGREGATE)
+_AGG_ONLY = M(f.AGGREGATE, carries=False)  # a Series of counts or statistics, not of values
+_SAME = M(f.IDENTITY)
+_REORDER = M(f.ROW_REORDER)
+_RENAME = M(f.RENAME)
+_RESHAPE = M(f.RESHAPE)
+_JOIN = M(
+    f.JOIN,
+    columns=("on", "left_on", "right_on"),
+    hint=("on", "left_on", "right_on", "how"),
+    hint_style=f.NAMED,
+)
+_INDEXER_SET = M(f.COLUMN_DERIVE, f.TRANSFORMED, derive=(f.INDEXER, "key"), mutates=True)
+
+MEANINGS: dict[str, Meaning] = {
+    **{name: M(f.READ) for name in READERS},
+    **{name: M(f.WRITE, carries=False) for name in WRITERS},
+    # functions
+    "merge": _JOIN,
+    "merge_asof": M(f.JOIN, f.TRANSFORMED, columns=_JOIN.columns),
+    "merge_ordered": M(f.JOIN, f.TRANSFORMED, columns=_JOIN.columns),
+    "concat": M(f.CONCAT, hint=("axis",), hint_style=f.NAMED),
+    "get_dummies": _DERIVE,
+    "pivot_table": _AGG,
+    "pivot": _RESHAPE,
+    "melt": M(f.ROW_EXPAND),
+    "crosstab": _AGG,
+    "to_datetime": M(f.CAST, f.TRANSFORMED, casts=True, carries=False),
+    "to_numeric": M(f.CAST, f.TRANSFORMED, casts=True, carries=False),
+    "to_timedelta": M(f.CAST, f.TRANSFORMED, casts=True, carries=False),
+    "wide_to_long": M(f.RESHAPE, f.TRANSFORMED),
+    "json_normalize": M(f.CONSTRUCT, f.TRANSFORMED),
+    # DataFrame / Series methods
+    "add_prefix": _RENAME,
+    "add_suffix": _RENAME,
+    "agg": _AGG,
+    "aggregate": _AGG,
+    "align": _SAME,
+    "all": _AGG,
+    "any": _AGG,
+    "apply": M(f.COLUMN_DERIVE, casts=True, hint=("func",)),
+    "assign": M(f.COLUMN_DERIVE, f.SAME, derive=(f.LAMBDAS, "")),  # (its keyword arguments)
+    "astype": M(f.CAST, casts=True, hint=("dtype",)),
+    "convert_dtypes": M(f.CAST, f.TRANSFORMED, casts=True),
+    "copy": _SAME,
+    "corr": _AGG,
+    "count": _AGG_ONLY,
+    "cov": _AGG,
+    "describe": _AGG_ONLY,
+    "drop": _ROWS,
+    "drop_duplicates": M(
+        f.ROW_FILTER, columns=("subset",), filter_by=(f.DUPLICATES, "subset"), hint=("subset",)
+    ),
+    "droplevel": _RESHAPE,
+    "dropna": M(
+        f.ROW_FILTER, columns=("subset",), filter_by=(f.MISSING, "subset"), hint=("subset",)
+    ),
+    "eval": M(f.COLUMN_DERIVE, hint=("expr",), hint_style=f.SOURCE),
+    "explode": M(f.ROW_EXPAND),
+    "fillna": M(f.COLUMN_DERIVE, casts=True, hint=("value",)),
+    "filter": M(f.ROW_FILTER, filter_by=(f.MASK, "key")),
+    "first": _AGG,
+    "head": M(f.ROW_FILTER, hint=("n",)),
+    "idxmax": _AGG,
+    "idxmin": _AGG,
+    "infer_objects": M(f.IDENTITY, casts=True),
+    "join": M(f.JOIN, columns=("on",), hint=("on", "how"), hint_style=f.NAMED),
+    "last": _AGG,
+    "map": M(f.COLUMN_DERIVE, casts=True, hint=("arg", "func")),
+    "mask": _CAST,
+    "max": _AGG,
+    "mean": _AGG,
+    "median": _AGG,
+    "min": _AGG,
+    "mode": _AGG,
+    "nlargest": M(
+        f.ROW_FILTER, columns=("columns",), filter_by=(f.LISTED, "columns"), sort_by=("columns",)
+    ),
+    "nsmallest": M(
+        f.ROW_FILTER, columns=("columns",), filter_by=(f.LISTED, "columns"), sort_by=("columns",)
+    ),
+    "nunique": _AGG_ONLY,
+    "ohlc": _AGG,
+    "prod": _AGG,
+    "quantile": _AGG,
+    "query": M(f.ROW_FILTER, filter_by=(f.EXPRESSION, "expr"), hint=("expr",), hint_style=f.SOURCE),
+    "reindex": _REORDER,
+    "rename": _RENAME,
+    "rename_axis": _RESHAPE,
+    "reorder_levels": _RESHAPE,
+    "replace": _CAST,
+    "reset_index": _REORDER,
+    "round": M(f.COLUMN_DERIVE, casts=True, hint=("decimals",)),
+    "sample": M(f.ROW_FILTER, seed="random_state", hint=("n", "frac")),
+    "select_dtypes": M(f.COLUMN_SELECT, f.TRANSFORMED),
+    "sem": _AGG,
+    "set_axis": _RENAME,
+    "set_index": M(f.ROW_REORDER, hint=("keys",)),
+    "size": _AGG_ONLY,
+    "skew": _AGG,
+    "sort_index": _REORDER,
+    "sort_values": M(f.ROW_REORDER, columns=("by",), sort_by=("by",), hint=("by",)),
+    "squeeze": _SAME,
+    "stack": _RESHAPE,
+    "std": _AGG,
+    "sum": _AGG,
+    "swaplevel": _RESHAPE,
+    "tail": M(f.ROW_FILTER, hint=("n",)),
+    "to_frame": M(f.IDENTITY, carries=False),
+    "to_numpy": M(f.IDENTITY, carries=False),
+    "transform": _CAST,
+    "transpose": _RESHAPE,
+    "truncate": _ROWS,
+    "unstack": _RESHAPE,
+    "value_counts": _AGG_ONLY,
+    "var": _AGG,
+    "where": _CAST,
+    "groupby": M(f.GROUP, columns=("by", "level"), hint=("by", "level"), carries=False),
+    "rolling": M(f.WINDOW),
+    "expanding": M(f.WINDOW),
+    "resample": M(f.WINDOW),
+    "asfreq": M(f.WINDOW),
+    "between_time": _ROWS,
+    "at_time": _ROWS,
+    "xs": _ROWS,
+    "get": M(f.COLUMN_SELECT),
+    "values": _SAME,
+    # item access and assignment, named by the key (see the namers below)
+    "getitem": M(f.COLUMN_SELECT, select="key", hint=("key",)),
+    "select_columns": M(f.COLUMN_SELECT, select="key"),
+    "slice": _ROWS,
+    "getattr": M(f.COLUMN_SELECT, f.TRANSFORMED, select="name"),
+    "loc": M(f.ROW_FILTER, filter_by=(f.MASK, "key")),
+    "iloc": _ROWS,
+    "setitem": M(f.COLUMN_DERIVE, f.SAME, derive=(f.KEY, "key"), hint=("key",), mutates=True),
+    "insert": M(f.COLUMN_DERIVE, f.SAME, derive=(f.KEY, "column"), hint=("column",), mutates=True),
+    "pop": M(f.COLUMN_SELECT, mutates=True),
+    "delitem": M(f.COLUMN_SELECT, mutates=True),
+    "update": M(f.COLUMN_DERIVE, mutates=True),
+    "setattr": M(f.COLUMN_DERIVE, mutates=True),
+    "set_columns": M(f.RENAME, mutates=True),
+    **{f"{ix}_setitem": _INDEXER_SET for ix in ("loc", "iloc", "at", "iat")},
+    "DataFrame": M(f.CONSTRUCT, derive=(f.DATA, "data")),
+    "Series": M(f.CONSTRUCT, derive=(f.DATA, "data")),
+    "T": _RESHAPE,
+    # operators (and their method forms)
+    **{name: f.operator(symbol) for name, symbol in {**SYMBOLS, **METHOD_OPERATORS}.items()},
+}
+# `df.index = ...` is recorded as set_index: the attribute set, not the method.
+_SETATTR_MEANINGS = {"set_index": M(f.ROW_REORDER, mutates=True)}
+GROUPBY_MEANINGS: dict[str, Meaning] = {
+    "groupby.getitem": M(f.GROUP, select="key", hint=("key",), on_group=True, carries=False),
+}
+
+
+def meaning(name: str, qualname: str = "") -> Meaning:
+    """What the pandas op recorded as `name` (by the callable `qualname`) means."""
+    if qualname.endswith("__setattr__") and name in _SETATTR_MEANINGS:
+        return _SETATTR_MEANINGS[name]
+    if name.startswith("groupby."):
+        known = GROUPBY_MEANINGS.get(name)
+        return known if known is not None else meaning(name[8:]).on_groups()
+    if name.startswith("np."):
+        return _DERIVE  # a ufunc on a Series or frame
+    return MEANINGS.get(name, _DERIVE)
+
+
+def _variants(*names: str) -> dict[str, Meaning]:
+    return {name: MEANINGS[name] for name in names}
 
 
 def _qual(obj: Any, fallback: str) -> str:
@@ -296,7 +489,7 @@ def _qual(obj: Any, fallback: str) -> str:
     return f"{mod}.{qn}" if mod and qn else fallback
 
 
-# -- namers: pick the op name from the bound arguments --------------------------------------
+# -- namers: pick the op name from the bound arguments --------------------------------------------
 
 
 def _is_bool_mask(key: Any) -> bool:
@@ -373,7 +566,7 @@ def array_ufunc(args: Mapping[str, object]) -> str:
     return name if method in (None, "__call__") else f"{name}.{method}"
 
 
-# -- the provider -----------------------------------------------------------------------------
+# -- the provider ---------------------------------------------------------------------------------
 
 
 def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
@@ -386,12 +579,19 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
         if fn is not None:
             yield (
                 fn,
-                Entry(name, _qual(fn, f"pandas.{name}"), READ, READ_PATH_PARAMS, file_format=fmt),
+                Entry(
+                    name,
+                    _qual(fn, f"pandas.{name}"),
+                    READ,
+                    READ_PATH_PARAMS,
+                    file_format=fmt,
+                    meaning=MEANINGS[name],
+                ),
             )
     for name in MODULE_FUNCTIONS:
         fn = getattr(pd, name, None)
         if fn is not None:
-            yield fn, Entry(name, _qual(fn, f"pandas.{name}"))
+            yield fn, Entry(name, _qual(fn, f"pandas.{name}"), meaning=meaning(name))
 
     for cls in (pd.DataFrame, pd.Series):
         cname = cls.__name__
@@ -407,6 +607,7 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
                         WRITE,
                         WRITE_PATH_PARAMS,
                         file_format=fmt,
+                        meaning=MEANINGS[name],
                     ),
                 )
         for name in FRAME_METHODS:
@@ -414,25 +615,67 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             if fn is None or isinstance(fn, property):
                 continue
             inplace = "inplace" if name in INPLACE_CAPABLE else None
-            yield fn, Entry(name, _qual(fn, f"pandas.{cname}.{name}"), inplace_param=inplace)
+            yield (
+                fn,
+                Entry(
+                    name,
+                    _qual(fn, f"pandas.{cname}.{name}"),
+                    inplace_param=inplace,
+                    meaning=meaning(name),
+                ),
+            )
         getitem = frame_getitem if cls is pd.DataFrame else series_getitem
-        yield static("__getitem__"), Entry("getitem", f"pandas.{cname}.__getitem__", namer=getitem)
-        yield static("__setitem__"), Entry("setitem", f"pandas.{cname}.__setitem__", MUTATE)
-        yield static("__init__"), Entry(cname, f"pandas.{cname}", CONSTRUCT)
+        yield (
+            static("__getitem__"),
+            Entry(
+                "getitem",
+                f"pandas.{cname}.__getitem__",
+                namer=getitem,
+                meaning=MEANINGS["getitem"],
+                variants=_variants("filter", "slice", "where", "select_columns"),
+            ),
+        )
+        yield (
+            static("__setitem__"),
+            Entry("setitem", f"pandas.{cname}.__setitem__", MUTATE, meaning=MEANINGS["setitem"]),
+        )
+        yield (
+            static("__init__"),
+            Entry(cname, f"pandas.{cname}", CONSTRUCT, meaning=MEANINGS[cname]),
+        )
         for name in ("insert", "pop", "update", "__delitem__"):
             fn = static(name)
             if fn is not None:
-                yield fn, Entry(name.strip("_"), _qual(fn, name), MUTATE)
-        values = static("values")
-        if isinstance(values, property):
-            yield values, Entry("values", f"pandas.{cname}.values")
+                op = name.strip("_")
+                yield fn, Entry(op, _qual(fn, name), MUTATE, meaning=MEANINGS[op])
+        for name in PROPERTIES:
+            prop = static(name)
+            if isinstance(prop, property):
+                yield prop, Entry(name, f"pandas.{cname}.{name}", meaning=MEANINGS[name])
+        for name in METHOD_OPERATORS:
+            fn = static(name)
+            if fn is not None:
+                qualname = _qual(fn, f"pandas.{cname}.{name}")
+                yield fn, Entry(name, qualname, meaning=MEANINGS[name])
     yield (
         class_attr(pd.DataFrame, "__setattr__"),
-        Entry("setattr", "pandas.NDFrame.__setattr__", MUTATE, namer=frame_setattr),
+        Entry(
+            "setattr",
+            "pandas.NDFrame.__setattr__",
+            MUTATE,
+            namer=frame_setattr,
+            meaning=MEANINGS["setattr"],
+            variants={**_variants("set_columns"), **_SETATTR_MEANINGS},
+        ),
     )
     yield (
         class_attr(pd.DataFrame, "__getattr__"),
-        Entry("getattr", "pandas.NDFrame.__getattr__", namer=frame_getattr),
+        Entry(
+            "getattr",
+            "pandas.NDFrame.__getattr__",
+            namer=frame_getattr,
+            meaning=MEANINGS["getattr"],
+        ),
     )
     ufunc = class_attr(pd.Series, "__array_ufunc__")
     if ufunc is not None:
@@ -443,12 +686,13 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
                 "pandas.NDFrame.__array_ufunc__",
                 namer=array_ufunc,
                 extra={"hide": ("ufunc", "method")},
+                meaning=_DERIVE,
             ),
         )
     for dunder, name in {**OPERATORS, **UNARY}.items():
         fn = arraylike.OpsMixin.__dict__.get(dunder) or class_attr(pd.Series, dunder)
         if fn is not None:
-            yield fn, Entry(name, f"pandas.{dunder}")
+            yield fn, Entry(name, f"pandas.{dunder}", meaning=meaning(name))
 
     for ix_name in (
         "_LocationIndexer",
@@ -465,7 +709,12 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             yield (
                 ix.__dict__["__getitem__"],
                 Entry(
-                    "loc", f"pandas.{ix_name}.__getitem__", target="self.obj", namer=indexer_getitem
+                    "loc",
+                    f"pandas.{ix_name}.__getitem__",
+                    target="self.obj",
+                    namer=indexer_getitem,
+                    meaning=_DERIVE,
+                    variants=_variants("loc", "iloc"),
                 ),
             )
         if "__setitem__" in ix.__dict__:
@@ -477,6 +726,7 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
                     MUTATE,
                     target="self.obj",
                     namer=indexer_setitem,
+                    meaning=_INDEXER_SET,
                 ),
             )
 
@@ -486,4 +736,4 @@ def provide(pd: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             if fn is None:
                 continue
             op = "groupby.getitem" if name == "__getitem__" else f"groupby.{name}"
-            yield fn, Entry(op, _qual(fn, f"pandas.{cls.__name__}.{name}"))
+            yield fn, Entry(op, _qual(fn, f"pandas.{cls.__name__}.{name}"), meaning=meaning(op))

@@ -12,10 +12,23 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
+from tracer.catalog import families as f
 from tracer.catalog.entries import READ, TRANSFORM, WRITE, Entry
+from tracer.catalog.families import Meaning
 
 # Whatever is pickled is data here, whatever its type: these parameters carry it.
 OBJECTS = {"objects": ("0", "obj", "value")}
+MEANINGS = {
+    "dump": Meaning(f.WRITE),
+    "load": Meaning(f.READ),
+    "dumps": Meaning(f.COLUMN_DERIVE),  # an object to bytes (not data tracer follows)
+    "loads": Meaning(f.COLUMN_DERIVE),
+}
+
+
+def meaning(name: str, qualname: str = "") -> Meaning:
+    """What `pickle.dump`, `joblib.load`... mean."""
+    return MEANINGS.get(name.rpartition(".")[2], MEANINGS["loads"])
 
 
 def provide_pickle(pickle: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
@@ -29,6 +42,7 @@ def provide_pickle(pickle: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             c_callable=True,
             file_format="pickle",
             extra=OBJECTS,
+            meaning=MEANINGS["dump"],
         ),
     )
     yield (
@@ -41,15 +55,30 @@ def provide_pickle(pickle: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             c_callable=True,
             file_format="pickle",
             extra=OBJECTS,
+            meaning=MEANINGS["load"],
         ),
     )
     yield (
         pickle.dumps,
-        Entry("pickle.dumps", "pickle.dumps", TRANSFORM, c_callable=True, extra=OBJECTS),
+        Entry(
+            "pickle.dumps",
+            "pickle.dumps",
+            TRANSFORM,
+            c_callable=True,
+            extra=OBJECTS,
+            meaning=MEANINGS["dumps"],
+        ),
     )
     yield (
         pickle.loads,
-        Entry("pickle.loads", "pickle.loads", TRANSFORM, c_callable=True, extra=OBJECTS),
+        Entry(
+            "pickle.loads",
+            "pickle.loads",
+            TRANSFORM,
+            c_callable=True,
+            extra=OBJECTS,
+            meaning=MEANINGS["loads"],
+        ),
     )
 
 
@@ -57,12 +86,24 @@ def provide_joblib(joblib: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
     yield (
         joblib.dump,
         Entry(
-            "joblib.dump", "joblib.dump", WRITE, ("filename",), file_format="joblib", extra=OBJECTS
+            "joblib.dump",
+            "joblib.dump",
+            WRITE,
+            ("filename",),
+            file_format="joblib",
+            extra=OBJECTS,
+            meaning=MEANINGS["dump"],
         ),
     )
     yield (
         joblib.load,
         Entry(
-            "joblib.load", "joblib.load", READ, ("filename",), file_format="joblib", extra=OBJECTS
+            "joblib.load",
+            "joblib.load",
+            READ,
+            ("filename",),
+            file_format="joblib",
+            extra=OBJECTS,
+            meaning=MEANINGS["load"],
         ),
     )

@@ -13,7 +13,9 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
+from tracer.catalog import families as f
 from tracer.catalog.entries import CONSTRUCT, FIT, MODEL, TRANSFORM, Entry, class_attr
+from tracer.catalog.families import Meaning
 
 FIT_METHODS = ("fit", "partial_fit")
 MODEL_METHODS = (
@@ -57,13 +59,44 @@ FUNCTIONS = {
     "sklearn.compose._column_transformer": ("make_column_transformer",),
 }
 
+_FIT = Meaning(f.FIT, trains=True, mutates=True)
+_APPLY = Meaning(f.PREDICT)
+MEANINGS = {
+    "fit": _FIT,
+    "partial_fit": _FIT,
+    "fit_transform": _FIT,
+    "fit_predict": Meaning(f.PREDICT, trains=True),
+    "train_test_split": Meaning(f.SPLIT, seed="random_state"),
+    "cross_val_score": _APPLY,
+    "cross_validate": _APPLY,
+    "cross_val_predict": _APPLY,
+    "learning_curve": _APPLY,
+    "make_pipeline": Meaning(f.CONSTRUCT),
+    "make_union": Meaning(f.CONSTRUCT),
+    "make_column_transformer": Meaning(f.CONSTRUCT),
+}
+_CONSTRUCT = Meaning(f.CONSTRUCT)
+_METRIC = Meaning(f.COLUMN_DERIVE)  # a score of predictions against the truth
+
+
+def meaning(name: str, qualname: str = "") -> Meaning:
+    """What the scikit-learn op recorded as `name` means."""
+    known = MEANINGS.get(name)
+    if known is not None:
+        return known
+    if name in MODEL_METHODS:
+        return _APPLY
+    if name.lstrip("_")[:1].isupper():
+        return _CONSTRUCT  # an estimator made: LinearRegression(...)
+    return _METRIC
+
 
 def provide(module: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
     name = module.__name__
     for fname in FUNCTIONS.get(name, ()):
         fn = module.__dict__.get(fname)
         if fn is not None:
-            yield fn, Entry(fname, f"sklearn.{fname}", TRANSFORM)
+            yield fn, Entry(fname, f"sklearn.{fname}", TRANSFORM, meaning=meaning(fname))
     base = sys.modules.get("sklearn.base")
     estimator = getattr(base, "BaseEstimator", None)
     if estimator is None:
@@ -73,13 +106,17 @@ def provide(module: types.ModuleType) -> Iterator[tuple[Any, Entry]]:
             continue
         init = cls.__dict__.get("__init__")
         if init is not None:  # LinearRegression(...): the model's origin, with its hyperparameters
-            yield init, Entry(cls.__name__, f"{name}.{cls.__qualname__}", CONSTRUCT)
+            yield (
+                init,
+                Entry(cls.__name__, f"{name}.{cls.__qualname__}", CONSTRUCT, meaning=_CONSTRUCT),
+            )
         for meth in FIT_METHODS + MODEL_METHODS:
             fn = class_attr(cls, meth)
             if fn is None:
                 continue
             role = FIT if meth in FIT_METHODS else MODEL
-            yield fn, Entry(meth, _qualname(fn, f"{name}.{cls.__qualname__}.{meth}"), role)
+            qualname = _qualname(fn, f"{name}.{cls.__qualname__}.{meth}")
+            yield fn, Entry(meth, qualname, role, meaning=meaning(meth))
 
 
 def _qualname(fn: Any, fallback: str) -> str:

@@ -11,29 +11,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tracer.catalog.families import NO_MEANING, RENAME, ROW_FILTER, Meaning
 from tracer.events.format import Kind, labels_of
 from tracer.lineage.graph import CallSite, FileRecord, Lineage, Node, Op, Run
-from tracer.vocabulary import ROW_FILTERS
 
-# Series ops whose change of dtype is news (a comparison always makes bools: not news).
-SERIES_CASTS = {
-    "astype",
-    "convert_dtypes",
-    "infer_objects",
-    "to_numeric",
-    "to_datetime",
-    "to_timedelta",
-    "map",
-    "apply",
-    "fillna",
-    "replace",
-    "where",
-    "mask",
-    "round",
-    "transform",
-}
 DATA = ("DataFrame", "Series", "ndarray")  # kinds whose shape counts rows (not a model's)
-COLUMN_RENAMERS = {"rename", "set_columns", "set_axis", "add_prefix", "add_suffix"}
 
 
 def _hex(fingerprint: Any) -> str | None:
@@ -56,6 +38,7 @@ class Builder:
         self.schemas: dict[int, tuple[list[str] | None, list[str] | None]] = {}
         self.threads: dict[int, str] = {0: "MainThread"}
         self.strings: dict[int, str] = {}
+        self.meanings: dict[int, Meaning] = {}
         self.trailer: dict[str, Any] | None = None
 
     def add(self, kind: int, r: dict[str, Any]) -> Op | None:
@@ -114,6 +97,8 @@ class Builder:
             self.threads[r["id"]] = r["name"]
         elif kind == Kind.STRING:
             self.strings[r["id"]] = r["text"]
+        elif kind == Kind.MEANING:
+            self.meanings[r["id"]] = Meaning.from_record(r["meaning"])
         elif kind == Kind.ERROR:
             self.errors.append(r)
         elif kind == Kind.TRAILER:
@@ -142,7 +127,12 @@ class Builder:
             duration_ns=r["duration_ns"] or 0,
             params=r["params"] or {},
             facts=facts,
+            meaning=self._meaning(r["meaning"]),
         )
+
+    def _meaning(self, ref: Any) -> Meaning:
+        """The MEANING record an OP names; an older log names none: the catalog infers it."""
+        return self.meanings.get(ref, NO_MEANING) if type(ref) is int else NO_MEANING
 
     def _str(self, value: Any) -> Any:
         """A string field: given inline, or as the id of an earlier STRING record."""
@@ -162,7 +152,7 @@ class Builder:
         if "rows_dropped" in facts:
             op.rows_dropped = facts["rows_dropped"]
         elif (
-            op.op in ROW_FILTERS
+            op.family == ROW_FILTER
             and op.rows_in is not None
             and op.rows_out is not None
             and op.rows_out <= op.rows_in
@@ -175,7 +165,7 @@ class Builder:
             first_in
             and first_out
             and first_in.kind == first_out.kind == "Series"
-            and op.op in SERIES_CASTS
+            and op.meaning.casts
         ):
             old = first_in.dtypes[0] if first_in.dtypes else None
             new = first_out.dtypes[0] if first_out.dtypes else None
@@ -195,12 +185,12 @@ class Builder:
             a.columns is not None
             and a.columns is b.columns
             and a.dtypes is b.dtypes
-            and op.op not in COLUMN_RENAMERS
+            and op.family != RENAME
             and "cols_renamed" not in op.facts
         ):
             return  # one SCHEMA record for both: nothing added, removed, renamed or cast
         cin, cout = a.columns or [], b.columns or []
-        if op.op in COLUMN_RENAMERS and len(cin) == len(cout):
+        if op.family == RENAME and len(cin) == len(cout):
             op.cols_renamed = {x: y for x, y in zip(cin, cout) if x != y}
         if "cols_renamed" in op.facts:
             op.cols_renamed = op.facts["cols_renamed"]

@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracer.catalog import meaning_of
+from tracer.catalog.families import NO_MEANING, Meaning
+
 
 @dataclass
 class CallSite:
@@ -87,6 +90,17 @@ class Op:
     file: dict[str, str] | None = None
     children: list[int] = field(default_factory=list)
     fold: Fold | None = None  # in a folded lineage: the ops this one stands for
+    # What the op does to rows and columns, as the log says (format 1.2), else as the catalog
+    # infers it from the op's name: every view asks this, never the name.
+    meaning: Meaning = NO_MEANING
+
+    def __post_init__(self) -> None:
+        if self.meaning is NO_MEANING:
+            self.meaning = meaning_of(self.op, self.qualname)
+
+    @property
+    def family(self) -> str:
+        return self.meaning.family
 
     @property
     def count(self) -> int:

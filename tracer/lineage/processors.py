@@ -16,106 +16,16 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tracer import vocabulary
+from tracer.catalog import families as fam
 from tracer.lineage.graph import FileRecord, Lineage, Node, Op
 
-# -- op vocabulary --------------------------------------------------------------------------
+# -- what ops mean: their family (catalog/families.py), never their names --------------------------
 
-# Ops that keep a subset of their first input's rows: for columns and drawing, a split's parts
-# are such subsets too (though no rows are "dropped" by it, and no input chose them).
-SPLITS = frozenset({"train_test_split"})
-ROW_FILTERS = vocabulary.ROW_FILTERS | SPLITS
-
-# Ops whose same-named output columns are exact copies of the input's.
-IDENTITY_OPS = ROW_FILTERS | frozenset(
-    {
-        "getitem",
-        "select_columns",
-        "copy",
-        "reset_index",
-        "set_index",
-        "sort_values",
-        "sort_index",
-        "rename",
-        "set_columns",
-        "set_axis",
-        "add_prefix",
-        "add_suffix",
-        "merge",
-        "join",
-        "concat",
-        "reindex",
-        "DataFrame",
-        "Series",
-        "to_frame",
-        "squeeze",
-        "assign",
-        "setitem",
-        "insert",
-        "pop",
-        "delitem",
-        "infer_objects",
-        "droplevel",
-        "rename_axis",
-        "reorder_levels",
-        "swaplevel",
-        "explode",
-        "stack",
-        "unstack",
-        "melt",
-        "pivot",
-        "transpose",
-        "align",
-        "to_numpy",
-        "values",
-        "get",
-        "groupby",
-        "groupby.getitem",
-        "astype",
-    }
-)
-AGGREGATIONS = frozenset(
-    {
-        "sum",
-        "mean",
-        "median",
-        "min",
-        "max",
-        "count",
-        "std",
-        "var",
-        "sem",
-        "prod",
-        "nunique",
-        "agg",
-        "aggregate",
-        "describe",
-        "quantile",
-        "size",
-        "first",
-        "last",
-        "value_counts",
-        "mode",
-        "corr",
-        "cov",
-        "skew",
-        "ohlc",
-        "idxmax",
-        "idxmin",
-        "all",
-        "any",
-        "pivot_table",
-        "crosstab",
-    }
-)
-SORTS = frozenset({"sort_values", "nlargest", "nsmallest"})
-JOINS = frozenset({"merge", "join", "merge_asof", "merge_ordered"})
-FITS = frozenset({"fit", "fit_transform", "partial_fit"})
 # Kind preference when choosing an op's primary input (lower first).
 _KIND_RANK = {"model": 0, "DataFrame": 1, "ndarray": 2, "Series": 3}
 
 # An op's "direct" column transformations, as OpenLineage names them.
-IDENTITY, TRANSFORMATION, AGGREGATION = "IDENTITY", "TRANSFORMATION", "AGGREGATION"
+IDENTITY, TRANSFORMATION, AGGREGATION = fam.SAME, fam.TRANSFORMED, fam.AGGREGATED
 FILTER, JOIN, GROUP_BY, SORT = "FILTER", "JOIN", "GROUP_BY", "SORT"
 _STRENGTH = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
 # The role of a folded op's input that only its later ops took (`Fold.fed_by`).
@@ -132,11 +42,6 @@ def relative_path(path: str, cwd: str | None) -> str:
         if not r.startswith(".."):
             return r
     return path
-
-
-def base_name(op: Op) -> str:
-    """ "groupby.mean" -> "mean"; "np.log1p" -> "np.log1p"."""
-    return op.op.removeprefix("groupby.")
 
 
 def param_value(op: Op, name: str) -> object:
@@ -167,7 +72,12 @@ def takes_mask(op: Op) -> bool:
     """Whether `op`'s inputs after the first choose which of its rows it keeps: a row filter's
     do (`df[df.a > 3]`: the mask); a split's do not (`train_test_split(X, y)` splits `y` alike,
     at random)."""
-    return base_name(op) in vocabulary.ROW_FILTERS
+    return op.family == fam.ROW_FILTER
+
+
+def _makes_groups(op: Op) -> bool:
+    """The op that groups a frame (`df.groupby(k)`), not one applied to its groups."""
+    return op.family == fam.GROUP and not op.meaning.on_group
 
 
 def file_of(lineage: Lineage, op: Op) -> FileRecord | None:
@@ -290,14 +200,14 @@ class Flow:
         f = file_of(self.lineage, op)
         if f is not None and f.mode == "read" and f.path in writes:
             refs.append(Ref(f.node, writes[f.path], via="file"))
-        if not refs and op.op.startswith("groupby.") and op.callsite is not None:
+        if not refs and op.meaning.on_group and op.callsite is not None:
             # GroupBy objects are not nodes: link `df.groupby(k)[c].sum()` through its call site
             for prev in reversed(self.top):
                 if prev.seq >= op.seq:
                     continue
                 if prev.callsite != op.callsite or prev.thread != op.thread:
                     break
-                if prev.op == "groupby" or prev.op.startswith("groupby."):
+                if prev.meaning.grouped:
                     refs.append(Ref(None, prev.seq, inferred=True))
                     break
         return refs
@@ -306,12 +216,12 @@ class Flow:
         refs = self.refs[op.seq]
         made = [r for r in refs if r.producer is not None]
         if made:
-            if base_name(op) in ROW_FILTERS and refs[0].producer is not None:
+            if op.meaning.keeps_rows and refs[0].producer is not None:
                 return refs[0].producer
             if any(r.via == "file" for r in made):
                 return next(r.producer for r in made if r.via == "file")  # type: ignore[return-value]
             # fit hangs under the data it learns from; predict/transform under their model
-            fitting = base_name(op) in FITS
+            fitting = op.family == fam.FIT
             best = min(made, key=lambda r: self._rank(r.node) + (9 if fitting and
                        self._rank(r.node) == 0 else 0))
             return best.producer  # type: ignore[return-value]
@@ -335,9 +245,9 @@ class Flow:
             return "mask"
         if node is not None and node.kind == "model":
             return "model"
-        if base_name(op) in JOINS:
+        if op.family == fam.JOIN:
             return "right"
-        if base_name(op) in FITS and node is not None and node.kind in ("Series", "ndarray"):
+        if op.family == fam.FIT and node is not None and node.kind in ("Series", "ndarray"):
             return "target"
         return "input"
 
@@ -504,7 +414,7 @@ class ColumnLineage:
     # one op: compute its outputs' ColumnInfo from its inputs'
     def _apply(self, op: Op) -> None:
         lin = self.lineage
-        name = base_name(op)
+        means = op.meaning
         f = file_of(lin, op)
         if f is not None and f.mode == "read":
             for nid in op.outputs:
@@ -516,35 +426,34 @@ class ColumnLineage:
             return
         inputs = [i for i in op.inputs if i in lin.nodes]
         infos = [self.of(i) for i in inputs]
-        if not inputs and op.op.startswith("groupby."):
+        if not inputs and means.on_group:
             infos = self._groupby_inputs(op)
         indirect: set[Origin] = set()
         for info in infos:
             indirect |= info.indirect
         main = infos[0] if infos else ColumnInfo({}, frozenset())
-        main_node = lin.nodes.get(inputs[0]) if inputs else None
         # dataset-wide dependencies this op adds
         if takes_mask(op):
-            indirect |= self._filter_deps(op, name, main, main_node, infos)
-        if name in SORTS:
-            cols = param_columns(op, "by", "columns")
+            indirect |= self._filter_deps(op, main, infos)
+        if means.sort_by:
+            cols = param_columns(op, *means.sort_by)
             indirect |= _indirect(self._pick(main, cols), SORT)
-        if name in JOINS and len(infos) >= 2:
+        if means.family == fam.JOIN and len(infos) >= 2:
             indirect |= self._join_deps(op, infos, inputs)
-        if op.op == "groupby" or (not inputs and op.op.startswith("groupby.")):
+        if _makes_groups(op) or (not inputs and means.on_group):
             indirect |= self._group_deps(op, infos)
-        if op.op in ("groupby", "groupby.getitem") and infos:
+        if means.family == fam.GROUP and infos:
             # a GroupBy object: the frame's columns, waiting for an aggregation
-            keys = param_columns(op, "key") if op.op == "groupby.getitem" else []
+            keys = param_columns(op, means.select) if means.select else []
             grouped = {c: main.columns[c] for c in keys if c in main.columns}
             for nid in op.outputs:
                 self.info[nid] = ColumnInfo(grouped or dict(main.columns), frozenset(indirect))
             return
         for nid in op.outputs:
             node = lin.nodes.get(nid)
-            direct = self._direct(op, name, node, infos, inputs)
+            direct = self._direct(op, node, infos, inputs)
             target: frozenset[Origin] = frozenset()
-            if name in FITS or (node is not None and node.kind == "model"):
+            if means.family == fam.FIT or (node is not None and node.kind == "model"):
                 target = self._target(infos, inputs)
             self.info[nid] = ColumnInfo(direct, frozenset(indirect), target)
 
@@ -574,8 +483,8 @@ class ColumnLineage:
         seen = 0
         while op is not None and seen < 50:
             seen += 1
-            if op.op == "groupby":
-                return param_columns(op, "by", "level")
+            if _makes_groups(op):
+                return param_columns(op, *op.meaning.columns)
             nxt = None
             for r in self.flow.refs.get(op.seq, ()):
                 if r.inferred and r.producer is not None:
@@ -597,17 +506,16 @@ class ColumnLineage:
             out |= info.columns.get(c, frozenset())
         return out
 
-    def _filter_deps(
-        self, op: Op, name: str, main: ColumnInfo, main_node: Node | None, infos: list[ColumnInfo]
-    ) -> set[Origin]:
+    def _filter_deps(self, op: Op, main: ColumnInfo, infos: list[ColumnInfo]) -> set[Origin]:
         cols: list[str] = list(op.filter_columns)
+        rule, param = op.meaning.filter_by or ("", "")
         if not cols:
-            if name == "query":
-                expr = param_value(op, "expr")
+            if rule == fam.EXPRESSION:
+                expr = param_value(op, param)
                 if isinstance(expr, str):
                     cols = _expr_columns(expr, main.columns)
-            elif name in ("dropna", "drop_duplicates"):
-                cols = param_columns(op, "subset") or [c for c in main.columns if c]
+            elif rule in (fam.MISSING, fam.DUPLICATES):
+                cols = param_columns(op, param) or [c for c in main.columns if c]
         out = _indirect(self._pick(main, cols), FILTER)
         # a boolean mask: the columns it was computed from
         masks: set[Origin] = set()
@@ -626,7 +534,7 @@ class ColumnLineage:
         return set(_indirect(self._pick(left, lkeys) | self._pick(right, rkeys), JOIN))
 
     def _direct(
-        self, op: Op, name: str, node: Node | None, infos: list[ColumnInfo], inputs: list[str]
+        self, op: Op, node: Node | None, infos: list[ColumnInfo], inputs: list[str]
     ) -> dict[str, frozenset[Origin]]:
         lin = self.lineage
         out_cols = _columns_of(node)
@@ -637,7 +545,8 @@ class ColumnLineage:
         everything: set[Origin] = set()
         for info in infos:
             everything |= info.all_direct()
-        if name in FITS or (node is not None and node.kind == "model"):
+        means = op.meaning
+        if means.family == fam.FIT or (node is not None and node.kind == "model"):
             # a fitted model sums up every row of its data: each feature its column (the
             # target is kept apart, in ColumnInfo.target)
             data = [i for i, n in _paired(infos, nodes) if n is None or n.kind != "model"]
@@ -648,16 +557,17 @@ class ColumnLineage:
             return model
         if any(n is not None and n.kind == "model" for n in nodes):  # predict / transform / score
             return {c: _as(everything, TRANSFORMATION) for c in out_cols}
-        agg = name in AGGREGATIONS
-        how = AGGREGATION if agg else (IDENTITY if name in IDENTITY_OPS else TRANSFORMATION)
-        if name == "astype" and (node is None or node.kind != "DataFrame"):
+        how = means.column_how
+        agg = how == AGGREGATION
+        if means.family == fam.CAST and (node is None or node.kind != "DataFrame"):
             how = TRANSFORMATION  # a Series cast: its values change
         main = infos[0]
+        derive, derive_param = means.derive or ("", "")
         renamed = {new: old for old, new in op.cols_renamed.items()}
         res: dict[str, frozenset[Origin]] = {}
         # the DataFrame constructor from a dict of Series / arrays: one input per column
         positional = (
-            name in ("DataFrame", "concat")
+            means.family in (fam.CONSTRUCT, fam.CONCAT)
             and node is not None
             and node.kind == "DataFrame"
             and len(infos) == len(out_cols)
@@ -668,7 +578,7 @@ class ColumnLineage:
             if positional:
                 res[c] = _as(infos[pos].all_direct(), how)
                 continue
-            if name in ("setitem", "insert") and c in param_columns(op, "key", "column"):
+            if derive == fam.KEY and c in param_columns(op, derive_param):
                 value: set[Origin] = set()
                 for info in infos[1:]:
                     value |= info.all_direct()
@@ -678,14 +588,14 @@ class ColumnLineage:
             if c in op.derived_from:
                 res[c] = self._derived(op, c, main, infos[1:])
                 continue
-            if name == "assign" and c in op.cols_added:
+            if derive == fam.LAMBDAS and c in op.cols_added:
                 value = set()
                 for info in infos[1:]:
                     value |= info.all_direct()
                 res[c] = _as(value or self._nested_reads(op, main), TRANSFORMATION)
                 continue
             old = renamed.get(c, c)
-            if name in JOINS and len(infos) >= 2:
+            if means.family == fam.JOIN and len(infos) >= 2:
                 hit = self._join_column(c, infos[0], infos[1])
                 if hit is not None:
                     res[c] = _as(hit, how)
@@ -715,7 +625,7 @@ class ColumnLineage:
                 and node.kind != "DataFrame"
                 and len(infos) > 1
                 and not agg
-                and name not in ROW_FILTERS
+                and not means.keeps_rows
             ):
                 # a Series made from several inputs (a + b): both count
                 res[c] = _as(everything, TRANSFORMATION)
@@ -758,8 +668,9 @@ class ColumnLineage:
         """Columns the nested ops (an assign's lambdas) read from the frame."""
         got: set[Origin] = set()
         for child in self.flow.nested.get(op.seq, ()):
-            if child.op == "getitem":
-                for c in param_columns(child, "key"):
+            select = child.meaning.select if child.family == fam.COLUMN_SELECT else None
+            if select:
+                for c in param_columns(child, select):
                     got |= main.columns.get(c, frozenset())
         return got
 
@@ -773,11 +684,11 @@ class ColumnLineage:
             if op is None:
                 return None
             ins = [i for i in op.inputs if i in self.lineage.nodes]
-            if not ins and op.op.startswith("groupby."):
+            if not ins and op.meaning.on_group:
                 for r in self.flow.refs.get(self.flow.top_of.get(op.seq, op.seq), ()):
                     if r.inferred and r.producer is not None:
                         prev = self._by_seq[r.producer]
-                        while not prev.inputs and prev.op.startswith("groupby."):
+                        while not prev.inputs and prev.meaning.on_group:
                             nxt = [x for x in self.flow.refs.get(prev.seq, ()) if x.inferred]
                             if not nxt or nxt[0].producer is None:
                                 break

@@ -282,7 +282,7 @@ def _shaped_by(doc: Document, indirect: Any, lineage: Lineage) -> None:
 
 
 def _models(doc: Document, lineage: Lineage, columns: ColumnLineage) -> None:
-    fits = [op for op in lineage.ops if op.op in ("fit", "fit_transform", "fit_predict")]
+    fits = [op for op in lineage.ops if op.meaning.trains]
     if not fits:
         return
     doc.h(2, "Models and the data that trained them")

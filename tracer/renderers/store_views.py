@@ -11,11 +11,11 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from tracer.catalog import families as fam
 from tracer.lineage.graph import Lineage, Op
 from tracer.store.diff import Change, FileChange, Pair, RunDiff, Site
 from tracer.store.index import FileRow, RunRow
 from tracer.store.why import Answer, Source, Writer
-from tracer.vocabulary import ROW_FILTERS
 
 HASH_CHARS = 16  # hex digits shown in trees (reports show whole hashes)
 
@@ -340,8 +340,9 @@ def _rows_effect(p: Pair, subject: bool = False) -> str:
     rows (was 3,638)`)."""
     assert p.a is not None and p.b is not None
     a, b = p.a, p.b
-    name = "the filter" if a.op in ("filter", "query") else a.op
-    filtering = a.op in ROW_FILTERS
+    rule = a.meaning.filter_by[0] if a.meaning.filter_by else None
+    name = "the filter" if rule in (fam.MASK, fam.EXPRESSION) else a.op
+    filtering = a.family == fam.ROW_FILTER
     if filtering and a.rows_in == b.rows_in and None not in (a.rows_in, a.rows_out, b.rows_out):
         more = (a.rows_out or 0) - (b.rows_out or 0)
         kept = f"keeps {_num(b.rows_out)} of {_num(b.rows_in)} rows (was {_num(a.rows_out)})"
@@ -399,7 +400,7 @@ def _downstream_detail(ds: list[Pair], console: Console, max_rows: int) -> None:
     for p, c in columns[:max_rows]:
         console.print(f"  • {c.what} at {_op_title(p)}: A {c.a}; B {c.b}")
     for p in ds:
-        if p.op.op == "fit" and p.differs:
+        if p.op.family == fam.FIT and p.differs:
             console.print(f"  • the model fitted at {_site(p.op)} was trained on different data")
 
 

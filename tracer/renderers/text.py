@@ -11,55 +11,14 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from tracer.catalog import families as fam
 from tracer.lineage.graph import ELIDED, FileRecord, Lineage, Node, Op
-from tracer.lineage.processors import FITS, ROW_FILTERS, base_name, relative_path, short_type
+from tracer.lineage.processors import relative_path, short_type
 
 MINUS = "\u2212"  # a real minus sign: "−207 rows" lines up with "+3 cols"
 ARROW = "\u2192"
 TIMES = "\u00d7"
 ELLIPSIS = "\u2026"
-
-# Which parameter (repr) to show after an op's name, by op name.
-_HINT_PARAMS = {
-    "getitem": ("key",),
-    "query": ("expr",),
-    "eval": ("expr",),
-    "astype": ("dtype",),
-    "groupby": ("by", "level"),
-    "groupby.getitem": ("key",),
-    "sort_values": ("by",),
-    "dropna": ("subset",),
-    "drop_duplicates": ("subset",),
-    "fillna": ("value",),
-    "head": ("n",),
-    "tail": ("n",),
-    "sample": ("n", "frac"),
-    "setitem": ("key",),
-    "insert": ("column",),
-    "set_index": ("keys",),
-    "round": ("decimals",),
-    "apply": ("func",),
-    "map": ("arg", "func"),
-}
-_OPERATORS = {
-    "add": "+",
-    "sub": "-",
-    "mul": "*",
-    "truediv": "/",
-    "floordiv": "//",
-    "mod": "%",
-    "pow": "**",
-    "eq": "==",
-    "ne": "!=",
-    "lt": "<",
-    "le": "<=",
-    "gt": ">",
-    "ge": ">=",
-    "and": "&",
-    "or": "|",
-    "xor": "^",
-}
-
 
 @dataclass(frozen=True)
 class Part:
@@ -175,48 +134,23 @@ def file_details(f: FileRecord) -> str:
     return " \u00b7 ".join(bits)
 
 
-_NAMED_HINTS = {
-    "merge": ("on", "left_on", "right_on", "how"),
-    "join": ("on", "how"),
-    "concat": ("axis",),
-}
-# Ops that always change their target in place: saying so adds nothing.
-_ALWAYS_INPLACE = (
-    frozenset(
-        {
-            "setitem",
-            "insert",
-            "setattr",
-            "set_columns",
-            "set_index_attr",
-            "loc_setitem",
-            "iloc_setitem",
-            "at_setitem",
-            "iat_setitem",
-            "update",
-            "pop",
-            "delitem",
-        }
-    )
-    | FITS
-)
-
-
 def hint(op: Op) -> str:
-    """The parameter worth showing after the op's name: `'population'`, `> 3`."""
-    name = op.op
-    if name in _OPERATORS and "other" in op.params:
-        return f"{_OPERATORS[name]} {clip(op.params['other'], 24)}"
-    if name in _NAMED_HINTS:
+    """The parameter worth showing after the op's name, as its meaning says: `'population'`,
+    `> 3`, `on='id' how='left'`."""
+    means = op.meaning
+    style = means.hint_style
+    if style == fam.OPERATOR:
+        other = next((op.params[p] for p in means.hint if p in op.params), None)
+        return f"{means.symbol} {clip(other, 24)}" if other is not None else ""
+    if style == fam.NAMED:
         bits = []
-        for p in _NAMED_HINTS[name]:
+        for p in means.hint:
             if p in op.params and not (p == "how" and op.params[p] == "'inner'"):
                 bits.append(f"{p}={clip(op.params[p], 24)}")
         return " ".join(bits)
-    for p in _HINT_PARAMS.get(name, ()):
+    for p in means.hint:
         if p in op.params:
-            value = op.params[p]
-            return clip(value, 36 if name in ("query", "eval") else 28)
+            return clip(op.params[p], 36 if style == fam.SOURCE else 28)
     return ""
 
 
@@ -224,8 +158,9 @@ def _new_cols(op: Op, nested: list[Op]) -> list[str]:
     out = []
     nested_keys: list[str] = []
     for child in nested:
-        if child.op == "getitem" and "key" in child.params:
-            key = child.params["key"].strip("'\"")
+        select = child.meaning.select if child.family == fam.COLUMN_SELECT else None
+        if select and select in child.params:
+            key = child.params[select].strip("'\"")
             if key not in nested_keys:
                 nested_keys.append(key)
     for c in op.cols_added:
@@ -260,7 +195,8 @@ def op_parts(
     ins = [nodes.get(i) for i in op.inputs]
     outs = [nodes.get(i) for i in op.outputs]
     first_in = next((n for n in ins if n is not None and n.kind != "model"), None)
-    if base_name(op) not in FITS and any(n is not None and n.kind == "model" for n in ins):
+    fitting = op.family == fam.FIT
+    if not fitting and any(n is not None and n.kind == "model" for n in ins):
         model_in = next(n for n in ins if n is not None and n.kind == "model")
         first_in = next((n for n in ins if n is not None and n.kind != "model"), model_in)
     first_out = outs[0] if outs else None
@@ -268,7 +204,7 @@ def op_parts(
     earlier = sum(1 for i in op.inputs if is_elided(i)) if lineage.folded else 0
     f = next((x for x in lineage.files if x.op == op.seq), None)
     # shapes: before -> after
-    grouped = op.op == "groupby" or op.op.startswith("groupby.")
+    grouped = op.meaning.grouped
     if f is not None and f.mode == "read":
         if read_file:
             parts.append(Part(file_text(f, lineage), "file"))
@@ -289,7 +225,7 @@ def op_parts(
         parts.append(Part(file_text(f, lineage), "file"))
         if f.size is not None:
             parts.append(Part(size(f.size), "note"))
-    elif base_name(op) in FITS:
+    elif fitting:
         data = [n for n in ins if n is not None and n.kind != "model"]
         if data:
             parts.append(Part(" + ".join(node_text(n) for n in data), "shape"))
@@ -297,7 +233,7 @@ def op_parts(
         parts.append(Part(node_text(first_out), "model"))
     else:
         data = [n for n in ins if n is not None and n.kind != "model"]
-        if earlier or (base_name(op) not in ROW_FILTERS and len(data) > 1):
+        if earlier or (not op.meaning.keeps_rows and len(data) > 1):
             text = " + ".join(node_text(n) for n in data[:3])
             if len(data) > 3:
                 text += f" + {len(data) - 3} more"
@@ -343,7 +279,7 @@ def op_parts(
             text += " in all"
         parts.append(Part(text, "rows"))
         by = list(op.filter_columns) or list(filter_by or [])
-        if by and op.op not in ("query", "eval"):  # their expression says it already
+        if by and op.meaning.hint_style != fam.SOURCE:  # an expression says it already
             parts.append(Part(f"by {names(by, 3)}", "note"))
         if op.dropped_labels and op.rows_dropped <= 5:  # a few rows: which ones is news
             labels = [clip(str(x), 16) for x in op.dropped_labels[:5]]
@@ -356,7 +292,7 @@ def op_parts(
         and first_in is not None
         and first_out is not None
         and first_in.kind == first_out.kind == "DataFrame"
-        and base_name(op) not in ROW_FILTERS
+        and not op.meaning.keeps_rows
     ):
         parts.append(Part(f"+{plural(op.rows_out - op.rows_in, 'row')}", "added"))
     added = _new_cols(op, nested or [])
@@ -397,7 +333,7 @@ def op_parts(
 def fact_parts(op: Op) -> list[Part]:
     facts: dict[str, Any] = op.facts or {}
     out = []
-    if facts.get("inplace") and op.op not in _ALWAYS_INPLACE:
+    if facts.get("inplace") and not op.meaning.mutates:
         out.append(Part("in place", "note"))
     if facts.get("repeats"):
         out.append(Part(f"{TIMES}{num(facts['repeats'])}", "note"))

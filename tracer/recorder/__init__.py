@@ -26,22 +26,21 @@ import types
 import weakref
 from typing import Any
 
-from tracer import describe as d
 from tracer import fingerprint as fp
-from tracer import opdiff
 from tracer.catalog.entries import CONSTRUCT, FIT, READ, WRITE, Entry
-from tracer.events.format import Kind
+from tracer.catalog.families import Meaning
+from tracer.events import format as rec
 from tracer.fingerprint.files import file_facts
 from tracer.hooks import callargs, framelocals
 from tracer.hooks.dispatch import site_offset
+from tracer.recorder import describe as d
+from tracer.recorder import effects
 from tracer.reprs import safe_repr
 from tracer.types import CCall
 
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
 MAX_CONTAINER = 64  # items of a list / dict argument scanned for data objects
 SWEEP_MIN = 1024  # registry size at which slots of dead objects are first swept
-# Ops whose output is not determined by their inputs: their outputs get content fingerprints.
-UNSEEDED = {"sample": "random_state", "train_test_split": "random_state"}
 
 
 class Slot:
@@ -64,7 +63,7 @@ class OpenOp:
     """A recorded call in progress: the token the hooks hand back at its end."""
 
     __slots__ = (
-        "seq", "entry", "name", "parent", "inputs", "subject", "start", "site", "thread",
+        "seq", "entry", "name", "meaning", "parent", "inputs", "subject", "start", "site", "thread",
         "params", "file", "handle", "partial", "fp_inputs", "mark", "caller", "in_objs", "made",
         "mutates", "unseeded", "new_slots", "before_index", "lambdas", "derived", "feeds", "seed",
         "filter_columns", "read",
@@ -72,6 +71,7 @@ class OpenOp:
     seq: int
     entry: Entry
     name: str
+    meaning: Meaning  # what the op does to rows and columns: it picks the facts to measure
     parent: OpenOp | None
     # No argument is held strongly while the call runs: the callee counts the references it
     # sees (pandas' Copy-on-Write checks). The subject, the input objects, a file handle and a
@@ -94,7 +94,7 @@ class OpenOp:
     mutates: bool  # the call changes its subject (a new version of it)
     unseeded: bool  # its result is not determined by its inputs: content fingerprints
     new_slots: list[Slot]
-    # set by opdiff.on_start:
+    # set by effects.on_start:
     before_index: Any
     lambdas: dict[int, str] | None
     derived: dict[str, set[str]] | None
@@ -127,6 +127,7 @@ class Recorder:
         self._schemas: dict[tuple, int] = {}
         self._threads: dict[int, int] = {}
         self._strings: dict[str, int] = {}
+        self._meanings: dict[Meaning, int] = {}
         self._pending_files: list[tuple[Any, OpenOp, int | None]] = []
         self._t0 = time.perf_counter_ns()
         self.counts = {"ops": 0, "nodes": 0, "files": 0, "errors": 0, "lost": 0, "partial": 0}
@@ -150,10 +151,11 @@ class Recorder:
             return None
         op = OpenOp()
         op.entry, op.name, op.parent, op.partial = entry, name, parent, partial
+        op.meaning = means = entry.meaning_of(name)
         op.caller = caller
         op.subject = subject = _subject(entry, args)
         op.mutates = entry.mutates(args)
-        op.unseeded = name in UNSEEDED and args.get(UNSEEDED[name]) is None
+        op.unseeded = means.seed is not None and args.get(means.seed) is None
         op.start = time.perf_counter_ns()
         defaults = self.defaults.get(id(frame.f_code)) if frame is not None else None
         with self._lock:
@@ -174,7 +176,7 @@ class Recorder:
                     op.inputs.append(slot.node)
                     op.fp_inputs.append(slot.fingerprint)
                     op.in_objs.append(obj)
-            opdiff.on_start(op, args, self._columns_of)
+            effects.on_start(op, args, self._columns_of)
         op.caller = None  # the frame is not ours to keep
         op.file = op.handle = None
         if entry.path_params:
@@ -202,34 +204,68 @@ class Recorder:
         subject, op.subject = _unhold(op.subject), None
         in_objs, op.in_objs = [_unhold(obj) for obj in op.in_objs], None
         op.handle = _unhold(op.handle)
-        facts: dict[str, Any] = {}
         op.new_slots = []
-        try:
-            with self._lock:
-                outputs = (
-                    []
-                    if (error is not None or lost)
-                    else self._outputs(op, value, subject, result_known)
-                )
-        except Exception as exc:  # a strange object: keep the op, say what failed
-            self.internal_error(f"outputs of {op.name}", exc)
-            outputs, op.partial = [], True
-        if error is None and not lost:
+        finished = error is None and not lost
+        outputs: list[int] = []
+        facts: dict[str, Any] = {}
+        if finished:
             try:
-                facts.update(
-                    opdiff.on_end(
-                        op,
-                        value,
-                        subject,
-                        in_objs,
-                        op.new_slots,
-                        self._columns_of,
-                        full=self.rows_full,
-                        values=self.values,
-                    )
+                with self._lock:
+                    outputs = self._outputs(op, value, subject, result_known)
+            except Exception as exc:  # a strange object: keep the op, say what failed
+                self.internal_error(f"outputs of {op.name}", exc)
+                op.partial = True
+            try:
+                facts = effects.on_end(
+                    op,
+                    value,
+                    subject,
+                    in_objs,
+                    op.new_slots,
+                    self._columns_of,
+                    full=self.rows_full,
+                    values=self.values,
                 )
             except Exception as exc:
                 self.internal_error(f"diff of {op.name}", exc)
+        self._how_it_ended(op, facts, error, lost, result_known, suppressed)
+        with self._lock:
+            self.writer.record(
+                rec.op(
+                    op.seq,
+                    self._string(op.name),
+                    self._string(op.entry.qualname),
+                    op.parent.seq if op.parent is not None else None,
+                    op.inputs,
+                    outputs,
+                    op.site,
+                    op.thread,
+                    op.start - self._t0,
+                    duration,
+                    op.params,
+                    facts,
+                    self._meaning(op.meaning),
+                )
+            )
+            self.counts["ops"] += 1
+            if op.parent is None:
+                self._check_pending_files()
+            if op.file is not None and finished:
+                self._file_done(op, outputs)
+            if op.parent is None:
+                self.writer.flush()
+        op.handle = op.made = None  # no reference to user data outlives the op
+
+    def _how_it_ended(
+        self,
+        op: OpenOp,
+        facts: dict[str, Any],
+        error: Any,
+        lost: bool,
+        result_known: bool,
+        suppressed: int,
+    ) -> None:
+        """The facts every op may have: an error, a lost end, a partial view, repeats, its file."""
         if error is not None:
             facts["error"] = "exception" if error is True else _exc_text(error)
         if lost:
@@ -246,37 +282,12 @@ class Recorder:
             facts["file"] = [op.file, op.entry.role]
         if op.mutates:
             facts["inplace"] = True
-        with self._lock:
-            rec = [
-                Kind.OP,
-                op.seq,
-                self._string(op.name),
-                self._string(op.entry.qualname),
-                op.parent.seq if op.parent is not None else None,
-                op.inputs,
-                outputs,
-                op.site,
-                op.thread,
-                op.start - self._t0,
-                duration,
-                op.params,
-                facts,
-            ]
-            self.writer.record(rec)
-            self.counts["ops"] += 1
-            if op.parent is None:
-                self._check_pending_files()
-            if op.file is not None and error is None and not lost:
-                self._file_done(op, outputs)
-            if op.parent is None:
-                self.writer.flush()
-        op.handle = op.made = None  # no reference to user data outlives the op
 
     def internal_error(self, where: str, exc: BaseException) -> None:
         self.counts["errors"] += 1
         try:
             with self._lock:
-                self.writer.record([Kind.ERROR, time.time_ns(), where, _exc_text(exc)])
+                self.writer.record(rec.error(time.time_ns(), where, _exc_text(exc)))
         except Exception:
             pass
 
@@ -397,8 +408,7 @@ class Recorder:
             self._schema(columns, dtypes) if (columns is not None or dtypes is not None) else None
         )
         self.writer.record(
-            [
-                Kind.NODE,
+            rec.node(
                 node,
                 kind,
                 self._string(d.type_name(obj)),
@@ -408,7 +418,7 @@ class Recorder:
                 version,
                 origin,
                 object_no,
-            ]
+            )
         )
         self.counts["nodes"] += 1
         return slot
@@ -531,10 +541,9 @@ class Recorder:
         facts = file_facts(path)
         fmt = op.entry.file_format or (facts.format if facts is not None else None)
         if facts is None:
-            rec = [Kind.FILE, op.seq, path, op.entry.role, fmt, None, None, node, None]
+            record = rec.file(op.seq, path, op.entry.role, fmt, None, None, node, None)
         else:
-            rec = [
-                Kind.FILE,
+            record = rec.file(
                 op.seq,
                 path,
                 op.entry.role,
@@ -543,8 +552,8 @@ class Recorder:
                 facts.hash,
                 node,
                 facts.mtime_ns,
-            ]
-        self.writer.record(rec)
+            )
+        self.writer.record(record)
         self.counts["files"] += 1
 
     def _check_pending_files(self, final: bool = False) -> None:
@@ -577,14 +586,9 @@ class Recorder:
             source = source[:199] + "…"
         function = getattr(code, "co_qualname", code.co_name)
         self.writer.record(
-            [
-                Kind.CALLSITE,
-                site,
-                self._string(code.co_filename),
-                line,
-                self._string(function),
-                source,
-            ]
+            rec.callsite(
+                site, self._string(code.co_filename), line, self._string(function), source
+            )
         )
         return site, self._sites[key][2]
 
@@ -593,7 +597,7 @@ class Recorder:
         schema = self._schemas.get(key)
         if schema is None:
             schema = self._schemas[key] = len(self._schemas) + 1
-            self.writer.record([Kind.SCHEMA, schema, columns, dtypes])
+            self.writer.record(rec.schema(schema, columns, dtypes))
         return schema
 
     def _string(self, text: str) -> int:
@@ -601,15 +605,23 @@ class Recorder:
         sid = self._strings.get(text)
         if sid is None:
             sid = self._strings[text] = len(self._strings) + 1
-            self.writer.record([Kind.STRING, sid, text])
+            self.writer.record(rec.string(sid, text))
         return sid
+
+    def _meaning(self, meaning: Meaning) -> int:
+        """The id of an op meaning; a MEANING record the first time (the lock is held)."""
+        mid = self._meanings.get(meaning)
+        if mid is None:
+            mid = self._meanings[meaning] = len(self._meanings) + 1
+            self.writer.record(rec.meaning(mid, meaning.to_record()))
+        return mid
 
     def _thread(self) -> int:
         ident = threading.get_ident()
         number = self._threads.get(ident)
         if number is None:
             number = self._threads[ident] = len(self._threads)
-            self.writer.record([Kind.THREAD, number, threading.current_thread().name])
+            self.writer.record(rec.thread(number, threading.current_thread().name))
         return number
 
 
