@@ -22,12 +22,11 @@ from support import ROOT
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("tracer._version", "tracer.exceptions", "tracer.types", "tracer.reprs",
               "tracer.home", "tracer.env")),
-    # vocabulary names op families: what an op means is the catalog's
-    ("catalog, fingerprint", ("tracer.catalog.*", "tracer.fingerprint.*", "tracer.vocabulary")),
+    ("catalog, fingerprint", ("tracer.catalog.*", "tracer.fingerprint.*")),
     ("events", ("tracer.events.*",)),
     ("hooks", ("tracer.hooks.*",)),
     # the bytecode reader is the recorder's, not the hot path's
-    ("recorder", ("tracer.recorder", "tracer.opdiff", "tracer.describe", "tracer.hooks.callargs")),
+    ("recorder", ("tracer.recorder.*", "tracer.hooks.callargs")),
     ("lineage", ("tracer.lineage.*",)),
     ("store", ("tracer.store.*",)),
     ("renderers", ("tracer.renderers.*",)),
