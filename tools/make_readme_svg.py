@@ -53,7 +53,7 @@ def trace_demo(workdir: Path) -> Any:
         raise RuntimeError(f"the demo failed ({run.returncode}):\n{run.stdout}{run.stderr}")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from tracer.lineage.build import load
+    from tracer.lineage.load import load
 
     lineage = load(workdir / "demo.tlog")
     # the run's duration differs every time: keep it out of a committed picture

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def load(log: Any) -> Lineage:
     """Read a log into the lineage model (`tracer.lineage.graph.Lineage`)."""
-    from tracer.lineage.build import load as _load
+    from tracer.lineage.load import load as _load
 
     return _load(log)
 

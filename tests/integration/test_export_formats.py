@@ -15,7 +15,7 @@ import pytest
 from support import run_cli as tracer
 from support import run_traced, traced_demo
 
-from tracer.lineage.build import load
+from tracer.lineage.load import load
 from tracer.renderers.json_export import write_json
 
 NASTY = """\

@@ -20,8 +20,8 @@ from support import ROOT, traced_demo
 from tracer.events.format import Kind
 from tracer.events.writer import LogWriter
 from tracer.lineage import fold as folding
-from tracer.lineage.build import load, merge_children
 from tracer.lineage.graph import Lineage, Op
+from tracer.lineage.load import load, merge_children
 from tracer.lineage.processors import Flow
 from tracer.renderers.live import WRITER_GONE, Follower
 from tracer.renderers.summary import Counts, RunSummary

@@ -21,7 +21,7 @@ import pytest
 from rich.console import Console
 from support import ROOT, run_traced, traced_demo
 
-from tracer.lineage.build import load
+from tracer.lineage.load import load
 from tracer.lineage.processors import ColumnLineage, Flow, find_artifact
 from tracer.renderers import dot, mermaid, openlineage
 from tracer.renderers import text as tx
@@ -377,7 +377,7 @@ def test_a_models_columns_are_the_features_it_was_trained_on(housing):
 
 
 def test_the_report_says_what_trained_a_saved_model(housing):
-    from tracer.store.report import build_report
+    from tracer.renderers.report import build_report
 
     # GIVEN the demo's report WHEN it tells where model.joblib came from
     blocks = build_report(housing).blocks

@@ -9,9 +9,9 @@ from rich.console import Console
 
 from tracer.events.format import Kind
 from tracer.events.writer import LogWriter
-from tracer.lineage.build import load
+from tracer.lineage.load import load
+from tracer.renderers.store_views import diff_view
 from tracer.store.diff import compare
-from tracer.store.render import diff_view
 
 
 class Run:

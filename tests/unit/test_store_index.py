@@ -14,13 +14,13 @@ from rich.console import Console
 
 from tracer.events.format import Kind
 from tracer.events.writer import LogWriter
-from tracer.lineage.build import load
+from tracer.lineage.load import load
+from tracer.renderers.report import Document
+from tracer.renderers.report_markup import to_html, to_markdown
+from tracer.renderers.store_views import runs_table
 from tracer.store import SCHEMA_VERSION, Store, index_run, open_store
 from tracer.store.diff import compare
 from tracer.store.extract import extract
-from tracer.store.markup import to_html, to_markdown
-from tracer.store.render import runs_table
-from tracer.store.report import Document
 from tracer.store.why import explain
 
 

@@ -25,8 +25,8 @@ class ClearCommand:
         p.add_argument("--home", help=HOME_HELP)
 
     def run(self, args: Any) -> int:
+        from tracer.renderers.store_views import shown_path
         from tracer.store import open_store
-        from tracer.store.render import shown_path
 
         if args.keep is not None and args.keep < 0:
             raise CommandError("--keep needs a number >= 0")

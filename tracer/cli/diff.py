@@ -26,9 +26,9 @@ class DiffCommand:
 
         from tracer.cli.logs import open_lineage
         from tracer.home import tracer_home
+        from tracer.renderers.store_views import diff_view
         from tracer.store import open_store
         from tracer.store.diff import compare
-        from tracer.store.render import diff_view
 
         refs = [args.run_a, args.run_b or "latest"]
         if all(os.path.isfile(r) for r in refs) and not os.path.isdir(tracer_home(args.home)):

@@ -6,8 +6,8 @@ import sys
 
 from tracer.cli.refs import latest_log, resolve_log  # noqa: F401  (latest_log: re-exported)
 from tracer.exceptions import LogFormatError
-from tracer.lineage.build import load
 from tracer.lineage.graph import Lineage
+from tracer.lineage.load import load, merge_children
 
 
 def open_lineage(
@@ -25,7 +25,6 @@ def open_lineage(
     elif lineage.run.status == "unfinished":
         sys.stderr.write(f"tracer: warning: {lineage.path}: the run did not finish\n")
     from tracer.children import child_logs
-    from tracer.lineage.build import merge_children
     from tracer.lineage.query import relabel_cells
 
     kids = child_logs(lineage.path, recursive=True)

@@ -110,7 +110,7 @@ def next_run(home: str | None, console: Any, wait: float | None, poll: float = 0
     from rich.text import Text
 
     from tracer.home import tracer_home
-    from tracer.store.render import shown_path
+    from tracer.renderers.store_views import shown_path
 
     runs = os.path.join(tracer_home(home), "runs")
     before = set(_logs(runs))

@@ -26,9 +26,9 @@ class ReportCommand:
     def run(self, args: Any) -> int:
         from tracer.cli.logs import open_lineage
         from tracer.home import tracer_home
+        from tracer.renderers.report import build_report
+        from tracer.renderers.report_markup import to_html, to_markdown
         from tracer.store import open_store
-        from tracer.store.markup import to_html, to_markdown
-        from tracer.store.report import build_report
 
         if os.path.isfile(args.run) and not os.path.isdir(tracer_home(args.home)):
             # a log file and no store (a log copied from elsewhere): the report of that log

@@ -117,8 +117,8 @@ class RunCommand:
 def _print_summary(tracer: Tracer) -> None:
     """The run's summary block on stderr (stdout is the script's alone)."""
     try:
-        from tracer.lineage.build import load
         from tracer.lineage.fold import FOLD_ABOVE
+        from tracer.lineage.load import load
         from tracer.renderers.summary import print_run_summary
 
         print_run_summary(load(tracer.log_path, FOLD_ABOVE), sys.stderr)  # what repeats: folded

@@ -23,8 +23,8 @@ class RunsCommand:
         from rich.console import Console
 
         from tracer.home import tracer_home
+        from tracer.renderers.store_views import runs_table
         from tracer.store import open_store
-        from tracer.store.render import runs_table
 
         if not os.path.isdir(tracer_home(args.home)):
             Console().print(f"no runs: there is no store at {tracer_home(args.home)} "

@@ -23,8 +23,8 @@ class WhyCommand:
         from rich.console import Console
 
         from tracer.home import tracer_home
+        from tracer.renderers.store_views import why_view
         from tracer.store import open_store
-        from tracer.store.render import why_view
         from tracer.store.why import explain
 
         if os.path.isdir(args.file):

@@ -1,5 +1,5 @@
-"""Build the lineage model from log records, all at once (`load`) or as they arrive
-(`Builder.add`, used by `--follow`).
+"""Build the lineage model from log records, all at once (`tracer.lineage.load`) or as they
+arrive (`Builder.add`, used by `--follow`).
 
 Shapes, row counts and column changes are not stored in OP records: they follow from the
 input and output nodes, so they are computed here. Facts the recorder measured (dropped
@@ -236,86 +236,8 @@ class Builder:
         return Lineage(self.path, run, self.nodes, ops, self.files, self.errors, damage)
 
 
-def load(path: Any, fold_above: int | None = None) -> Lineage:
-    """Read a whole log into a `Lineage` (raises LogFormatError for a file that is no log).
+def load(path: Any) -> Lineage:
+    """`tracer.lineage.load.load`, for lineage/query.py until it imports it from there."""
+    from tracer.lineage.load import load as _load
 
-    With `fold_above` (the views), the ops that repeat at one call site are folded into one
-    row (lineage/fold.py): a log of more ops than that is read again, streaming, into a folded
-    lineage of bounded size; a shorter one is read again only when a call site repeats. A log
-    with no call site that repeats is the plain lineage either way.
-    """
-    from tracer.events.reader import LogReader
-    from tracer.lineage.fold import fold, fold_repeats
-
-    with LogReader(path) as reader:
-        builder = Builder(reader.header, os.fspath(path))
-        add = builder.add
-        if fold_above is None:
-            for kind, record in reader.records():
-                add(kind, record)
-            return builder.finish(reader.damage)
-        ops = 0
-        for kind, record in reader.records():
-            add(kind, record)
-            if kind is Kind.OP:
-                ops += 1
-                if ops > fold_above:
-                    break
-        else:
-            plain = builder.finish(reader.damage)
-            return fold_repeats(path, plain)
-    return fold(path)
-
-
-def merge_children(lineage: Lineage, paths: list[str], fold_above: int | None = None) -> Lineage:
-    """Fold the logs of a run's child processes into its lineage (viewer and export).
-
-    A child's node ids get a prefix (`c1.n5`), its ops are numbered after the parent's, and
-    its threads are named after its process; a child log that cannot be read is skipped, and
-    every merged one is listed in `lineage.children`. `fold_above` is `load`'s; when the run's
-    log or a child's is folded, so is the result.
-    """
-    from tracer.exceptions import LogFormatError
-    from tracer.lineage.fold import add_totals, totals_of
-
-    totals = totals_of(lineage)
-    folded = lineage.folded is not None
-    offset = totals.last_seq
-    for number, path in enumerate(paths, 1):
-        try:
-            child = load(path, fold_above)
-        except (LogFormatError, OSError):
-            continue
-        child_totals = totals_of(child)
-        prefix = f"c{number}."
-        pid = child.run.header.get("pid")
-        for node in child.nodes.values():
-            node.id = prefix + node.id
-            node.origin = None if node.origin is None else node.origin + offset
-            lineage.nodes[node.id] = node
-        for op in child.ops:
-            op.seq += offset
-            op.parent = None if op.parent is None else op.parent + offset
-            op.inputs = [prefix + i for i in op.inputs]
-            op.outputs = [prefix + i for i in op.outputs]
-            op.children = [c + offset for c in op.children]
-            op.thread = f"pid {pid}/{op.thread}"
-            if op.fold is not None:
-                op.fold.last_seq += offset
-                op.fold.fed_by = [s + offset for s in op.fold.fed_by]
-            lineage.ops.append(op)
-        for f in child.files:
-            f.op += offset
-            f.node = None if f.node is None else prefix + f.node
-            lineage.files.append(f)
-        lineage.children.append(
-            {"log": path, "run_id": child.run.id, "pid": pid, "status": child.run.status}
-        )
-        folded = folded or child.folded is not None
-        add_totals(totals, child_totals)
-        offset += child_totals.last_seq
-    if folded:
-        totals.last_seq = offset
-        lineage.folded = totals
-    lineage.__post_init__()
-    return lineage
+    return _load(path)

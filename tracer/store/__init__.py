@@ -2,8 +2,9 @@
 span runs (`tracer runs`, `why`, `diff`, `report`, `clear`, `index`).
 
 `index_run(log_path, home)` is what `tracer run` calls at its end; commands open the index
-with `open_store(home)`, which first brings it in step with the logs. Nothing here imports
-rich: rendering lives in `tracer.store.render` (terminal) and `tracer.store.markup` (report).
+with `open_store(home)`, which first brings it in step with the logs. Nothing here renders:
+the store's views are `tracer.renderers.store_views` (terminal), `tracer.renderers.report` and
+`tracer.renderers.report_markup` (report).
 """
 
 from __future__ import annotations

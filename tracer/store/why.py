@@ -5,7 +5,7 @@ index knows. The run that wrote this content (preferring a write to this same pa
 newest) is its origin; the reads that write depends on (found in the run's lineage) are its
 inputs, and each input is explained the same way, using only runs that started no later than
 the run that read it — down to raw files no recorded run wrote. The answer is a plain tree of
-`Source`s; `tracer.store.render` draws it.
+`Source`s; `tracer.renderers.store_views` draws it.
 """
 
 from __future__ import annotations

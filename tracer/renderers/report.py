@@ -1,10 +1,10 @@
 """`report [RUN]`: a reviewer's account of one run, as a plain document model.
 
 `build_report(lineage, store)` returns a `Document` (headings, paragraphs, tables, lists) that
-`tracer.store.markup` writes as Markdown or HTML. Sections: the run; its sources with full
-content hashes (and which recorded run wrote each, when one did); each top-level step with rows
-removed and columns changed; the column provenance of every output (each column followed back
-to the source columns it was copied or computed from, by
+`tracer.renderers.report_markup` writes as Markdown or HTML. Sections: the run; its sources with
+full content hashes (and which recorded run wrote each, when one did); each top-level step with
+rows removed and columns changed; the column provenance of every output (each column followed
+back to the source columns it was copied or computed from, by
 `tracer.lineage.processors.ColumnLineage`, the same column lineage the viewer and the
 OpenLineage export use); the exact data each model was fitted on
 (the fingerprints of the `fit` op's inputs and the source files behind them); and what tracer

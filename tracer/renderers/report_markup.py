@@ -10,7 +10,7 @@ import html
 import re
 from typing import Any
 
-from tracer.store.report import Document
+from tracer.renderers.report import Document
 
 _CODE = re.compile(r"`([^`]*)`")
 
