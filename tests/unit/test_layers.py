@@ -25,8 +25,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("catalog, fingerprint", ("tracer.catalog.*", "tracer.fingerprint.*")),
     ("events", ("tracer.events.*",)),
     ("hooks", ("tracer.hooks.*",)),
-    # the bytecode reader is the recorder's, not the hot path's
-    ("recorder", ("tracer.recorder.*", "tracer.hooks.callargs")),
+    # (the bytecode reader, hooks/callargs.py, is the hot path's and the recorder's both)
+    ("recorder", ("tracer.recorder.*",)),
     ("lineage", ("tracer.lineage.*",)),
     ("store", ("tracer.store.*",)),
     ("renderers", ("tracer.renderers.*",)),
@@ -51,20 +51,6 @@ KNOWN = {
     ("tracer.lineage.build", "tracer.lineage.load"):
         "cycle build <-> load: build.load calls through for lineage/query.py (front's file); "
         "goes when query.py imports tracer.lineage.load",
-    ("tracer.fingerprint.frames", "tracer.fingerprint"):
-        "cycle in fingerprint/: FINGERPRINT_VERSION lives in the package that dispatches to "
-        "frames; no part of the issue names it yet",
-    ("tracer.fingerprint.hashing", "tracer.fingerprint"):
-        "cycle in fingerprint/: FINGERPRINT_VERSION, as for frames",
-    ("tracer.fingerprint.canonical", "tracer.fingerprint"):
-        "cycle in fingerprint/: an array nested in an object cell is fingerprinted by "
-        "fingerprint() (mutual recursion); no part of the issue names it yet",
-    ("tracer.hooks.dispatch", "tracer.hooks.callargs"):
-        "the hot path uses the recorder's bytecode reader (result_target, read_store): "
-        "the recorder package takes callargs over",
-    ("tracer.hooks.sysmon", "tracer.hooks.callargs"):
-        "the hot path uses the recorder's bytecode reader (callee_is_static): "
-        "the recorder package takes callargs over",
     ("tracer.lineage.query", "tracer.api"):
         "lineage is pure (no import of the api): helper front's lineage/query.py",
 }

@@ -24,10 +24,8 @@ from collections.abc import Mapping, Sequence
 
 import xxhash
 
-# Bump whenever any fingerprint of the same data would change (sampling, encoding, what the
-# header covers). Fingerprints of different versions must never be compared.
-#   1  first release
-FINGERPRINT_VERSION = 1
+from tracer.fingerprint import canonical
+from tracer.fingerprint.version import FINGERPRINT_VERSION
 
 __all__ = ["FINGERPRINT_VERSION", "derived_fingerprint", "fingerprint"]
 
@@ -62,6 +60,10 @@ def fingerprint(obj: object) -> str | None:
     except Exception:
         return None
     return None
+
+
+# An array or frame held in an object's cell is fingerprinted as a whole, by `fingerprint`.
+canonical.fingerprint_nested_with(fingerprint)
 
 
 def derived_fingerprint(op: str, params: Mapping[str, str], inputs: Sequence[str | None]) -> str:

@@ -30,6 +30,7 @@ import marshal
 import re
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 ATOMIC = frozenset({str, int, float, bool, type(None), bytes, complex})
@@ -147,20 +148,27 @@ class _Walk:
         return self.walk(state, depth + _OBJECT_DEPTH)
 
 
+_nested: list[Callable[[Any], str | None]] = []  # the content fingerprint (tracer.fingerprint)
+
+
+def fingerprint_nested_with(fingerprint: Callable[[Any], str | None]) -> None:
+    """Fingerprint the arrays and pandas objects held in cells with `fingerprint` (the
+    package's own, which dispatches by type and calls back here for their cells)."""
+    _nested[:] = [fingerprint]
+
+
 def _fingerprint(x: Any) -> str | None:
     """The fingerprint of an array or pandas object held in a cell, nested at most twice.
 
     The limit is a property of the data, not of the stack: an array that holds itself
     would otherwise recurse until a RecursionError whose depth depends on the caller.
     """
-    from tracer.fingerprint import fingerprint
-
     depth = getattr(_nesting, "depth", 0)
-    if depth >= _MAX_NESTED:
+    if depth >= _MAX_NESTED or not _nested:
         return None
     _nesting.depth = depth + 1
     try:
-        return fingerprint(x)
+        return _nested[0](x)
     finally:
         _nesting.depth = depth
 

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import take
 
-from tracer.fingerprint import FINGERPRINT_VERSION
 from tracer.fingerprint.hashing import Digest
 from tracer.fingerprint.sampling import sample_positions
+from tracer.fingerprint.version import FINGERPRINT_VERSION
 
 Positions = np.ndarray | None  # None: all rows
 _Handler = Callable[[Digest, Any, Positions], None]

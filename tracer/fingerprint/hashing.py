@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from tracer.fingerprint import FINGERPRINT_VERSION
 from tracer.fingerprint.canonical import ATOMIC, canonical_items, qualname
 from tracer.fingerprint.sampling import sample_ndarray
+from tracer.fingerprint.version import FINGERPRINT_VERSION
 
 _FRAME = struct.Struct("<cQ")
 
