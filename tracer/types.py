@@ -26,10 +26,11 @@ class Sink(Protocol):
         entry: Any,
         frame: types.FrameType | None,
         caller: types.FrameType,
-        parent: object | None,
+        within: object | None,
         ccall: CCall | None,
     ) -> object | None:
-        """A recorded call starts. Returns a token for op_end, or None to not record it."""
+        """A recorded call starts, inside the one whose token is `within` (None: at the top).
+        Returns a token for op_end, or None to not record it."""
 
     def op_end(
         self,

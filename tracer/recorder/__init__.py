@@ -150,9 +150,11 @@ class Recorder:
         entry: Entry,
         frame: types.FrameType | None,
         caller: types.FrameType,
-        parent: OpenOp | None,
+        within: object | None,
         ccall: CCall | None,
     ) -> OpenOp | None:
+        """`within`: the token of the recorded call this one is made inside (see Sink)."""
+        parent = within if type(within) is OpenOp else None
         if ccall is None:
             args = bound_args(frame)
             partial = False
