@@ -32,7 +32,8 @@ from tracer.catalog import Catalog
 from tracer.catalog.entries import Entry
 from tracer.exceptions import BackendUnavailable
 from tracer.hooks.dispatch import Dispatcher, ThreadState
-from tracer.hooks.select import choose_backend, ctrace_missing
+from tracer.hooks.extensions import ctrace_missing
+from tracer.hooks.select import choose_backend
 from tracer.hooks.setprofile import ProfileHook
 
 MISSING = ctrace_missing()

@@ -4,7 +4,9 @@ table, which source columns does this column come from.
 `query(source)` takes a log path, a `Lineage` (from `tracer.load`), a `Tracer` (running or
 stopped), or nothing (the notebook session of the `%lineage_*` magics). A live source is read
 again from its log whenever the log has grown (the writer flushes after every outermost op),
-so a notebook can ask mid-session. Answers are the model's own dataclasses (`Op`, `Node`,
+so a notebook can ask mid-session. A live source is anything that is a `LiveSession` (the
+api's `Tracer` is): the query asks it where its log is and which node a live object is now,
+and nothing else. Answers are the model's own dataclasses (`Op`, `Node`,
 `FileRecord`) and the column processor's `Origin`; lists of ops are always in call order.
 
 A *target* (what a question is about) is a file path (absolute, relative to the run's working
@@ -27,7 +29,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tracer.exceptions import TracerError
 from tracer.lineage.graph import FileRecord, Lineage, Node, Op
@@ -42,12 +44,12 @@ from tracer.lineage.processors import (
 )
 
 if TYPE_CHECKING:
-    from tracer.api import Tracer
     from tracer.events.reader import LogReader
     from tracer.lineage.build import Builder
 
 __all__ = [
-    "Cell", "CellMap", "LiveLog", "Query", "QueryError", "query", "relabel_cells", "remember",
+    "Cell", "CellMap", "LiveLog", "LiveSession", "Query", "QueryError", "query", "relabel_cells",
+    "remember",
 ]
 
 CELLS_SUFFIX = ".cells.json"
@@ -60,6 +62,16 @@ class QueryError(TracerError, LookupError):
     """A query named something the run does not have (a file, a node, an unseen object)."""
 
     slug = "query"
+
+
+@runtime_checkable
+class LiveSession(Protocol):
+    """What a live query asks of the session that is tracing (`tracer.api.Tracer`)."""
+
+    log_path: str  # the run's log, read again whenever it has grown
+
+    def node_of(self, obj: object) -> int | None:
+        """The node number live object `obj` has now (None: never seen)."""
 
 
 # -- notebook cells ---------------------------------------------------------------------------
@@ -231,15 +243,15 @@ class Query:
         self,
         lineage: Lineage | None = None,
         *,
-        tracer: Tracer | None = None,
+        session: LiveSession | None = None,
         cells: CellMap | None = None,
     ) -> None:
-        if (lineage is None) == (tracer is None):
-            raise TypeError("Query needs a Lineage or a Tracer")
+        if (lineage is None) == (session is None):
+            raise TypeError("Query needs a Lineage or a live session")
         self._fixed = lineage
-        self.tracer = tracer
-        self._live = LiveLog(tracer.log_path) if tracer is not None else None
-        path = lineage.path if lineage is not None else tracer.log_path  # type: ignore[union-attr]
+        self.session = session
+        self._live = LiveLog(session.log_path) if session is not None else None
+        path = lineage.path if lineage is not None else session.log_path  # type: ignore[union-attr]
         self._cells = cells
         self._cells_path = path
         self._cells_read: tuple[int | None, CellMap] | None = None
@@ -499,25 +511,18 @@ class Query:
         raise QueryError(f"no node or file {name!r} in this run{hint}")
 
     def _live_node(self, obj: Any) -> str:
-        if self.tracer is None:
+        if self.session is None:
             raise QueryError(
                 f"{_show(obj)} is not a node id or a file of this run; a live object can be "
                 "looked up only in a live session (tracer.query(t) with the Tracer that traced it)"
             )
-        recorder = getattr(self.tracer, "recorder", None)
-        number = _registry_node(recorder, obj) if recorder is not None else None
+        number = self.session.node_of(obj)
         if number is None:
             raise QueryError(f"this {type(obj).__name__} was never seen by the tracer")
         node = f"n{number}"
         if node not in self.lineage.nodes:
             raise QueryError(f"{node} is not in the log yet (the op that made it is still running)")
         return node
-
-
-def _registry_node(recorder: Any, obj: Any) -> int | None:
-    """The current node number of a live object in the recorder's identity registry."""
-    number: int | None = recorder.node_of_object(obj)
-    return number
 
 
 def _show(x: Any) -> str:
@@ -528,21 +533,19 @@ def _show(x: Any) -> str:
 
 # -- entry point ------------------------------------------------------------------------------
 
-_remembered: Tracer | None = None
+_remembered: LiveSession | None = None
 
 
-def remember(tracer: Tracer | None) -> None:
-    """Make `tracer` what `query()` asks about when given nothing (the notebook magics call
-    this when a session starts)."""
+def remember(session: LiveSession | None) -> None:
+    """Make `session` (a `Tracer`) what `query()` asks about when given nothing (the notebook
+    magics call this when a session starts)."""
     global _remembered
-    _remembered = tracer
+    _remembered = session
 
 
 def query(source: Any = None) -> Query:
     """A `Query` on `source`: a log path, a `Lineage`, a `Tracer` (live: re-read as its log
     grows), or None for the notebook session of the `%lineage_*` magics (running or last)."""
-    from tracer.api import Tracer
-
     if source is None:
         source = _remembered
         if source is None:
@@ -552,10 +555,10 @@ def query(source: Any = None) -> Query:
         return source
     if isinstance(source, Lineage):
         return Query(source)
-    if isinstance(source, Tracer):
+    if isinstance(source, LiveSession):
         if not os.path.exists(source.log_path):
             raise QueryError("this Tracer has not been started: it has no log yet")
-        return Query(tracer=source)
+        return Query(session=source)
     if isinstance(source, (str, os.PathLike)):
         from tracer.lineage.build import load
 
