@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tracer._version import __version__
@@ -29,7 +29,7 @@ _active_lock = threading.Lock()
 
 def default_log_path(script: str | None, home: str | None = None) -> str:
     """`.tracer/runs/<UTC time>-<script>.tlog`; never overwrites an existing log."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     stem = os.path.basename(script or "python")
     stem = stem[:-3] if stem.endswith(".py") else stem  # a script, or a -m module name
@@ -44,9 +44,7 @@ def default_log_path(script: str | None, home: str | None = None) -> str:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _library_versions() -> dict[str, str]:
@@ -83,14 +81,16 @@ class Tracer:
     ) -> None:
         self.script = script if script is not None else (sys.argv[0] if sys.argv else None)
         self._default_log = not log
-        self.log_path = os.path.abspath(os.fspath(log)) if log else default_log_path(self.script, home)
+        self.log_path = (
+            os.path.abspath(os.fspath(log)) if log else default_log_path(self.script, home)
+        )
         self.backend_request = backend
         self.include = tuple(include)
         self.exclude = tuple(exclude)
         self.rows_full = rows_full
         self.values = values
         self.argv = list(argv) if argv is not None else list(sys.argv)
-        self.run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + os.urandom(4).hex()
+        self.run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + os.urandom(4).hex()
         # Set for a child process's run (tracer.children): the run and log that started it.
         self.parent_run_id = parent_run_id
         self.parent_log = parent_log
@@ -136,7 +136,9 @@ class Tracer:
                 from tracer.hooks.quiet import QuietImports
 
                 self.catalog.quiet_imports(
-                    QuietImports(self.backend.pause_thread, self.backend.resume_thread, self.is_user)
+                    QuietImports(
+                        self.backend.pause_thread, self.backend.resume_thread, self.is_user
+                    )
                 )
             self.running = True
             # Forked children and SIGTERM: see tracer/children.py and tracer/faults.py.
@@ -223,7 +225,9 @@ class Tracer:
         from tracer.recorder import Recorder
 
         return Recorder(
-            self.writer, rows_full=self.rows_full, values=self.values,
+            self.writer,
+            rows_full=self.rows_full,
+            values=self.values,
             defaults=self.catalog.defaults,
         )
 
@@ -238,16 +242,25 @@ class Tracer:
             "platform": f"{os.uname().sysname}-{os.uname().release}-{os.uname().machine}",
             "backend": self.backend_name,
             "backend_reasons": self.backend_reasons,
-            "script": os.path.abspath(self.script) if self.script and os.path.exists(self.script) else self.script,
+            "script": os.path.abspath(self.script)
+            if self.script and os.path.exists(self.script)
+            else self.script,
             "argv": self.argv,
             "cwd": os.getcwd(),
             "started": _iso(self._started),
             "host": os.uname().nodename,
             "pid": os.getpid(),
-            "options": {"rows_full": self.rows_full, "values": self.values,
-                        "include": list(self.include), "exclude": list(self.exclude)},
-            **({"parent_run_id": self.parent_run_id, "parent_log": self.parent_log}
-               if self.parent_run_id is not None else {}),
+            "options": {
+                "rows_full": self.rows_full,
+                "values": self.values,
+                "include": list(self.include),
+                "exclude": list(self.exclude),
+            },
+            **(
+                {"parent_run_id": self.parent_run_id, "parent_log": self.parent_log}
+                if self.parent_run_id is not None
+                else {}
+            ),
         }
 
     def write_header(self) -> None:

@@ -26,8 +26,8 @@ Two ways a child comes to be, one mechanism for each, neither patching anything:
   then hands it to `adopt()`. A child interpreter that cannot import tracer (another Python), or
   that runs with -S, -E or -I, is simply not traced.
 
-The tracer is the api's: what a forked child must reset of it is its business
-(`Tracer.after_fork()`); nothing here imports the api, which calls `on_start()` and `on_stop()`.
+Nothing here imports the api (which calls `on_start()` and `on_stop()`): what a forked child
+resets of the tracer it inherited, the tracer resets itself (`Tracer.after_fork()`).
 
 Environment (set by `enable()`, read by `requested_run()`; a traced child rewrites the first
 two for its own children):

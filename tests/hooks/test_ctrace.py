@@ -348,7 +348,6 @@ def test_the_python_profiler_lets_go_of_every_thread_when_stopped():
     assert sys.getprofile() is None
 
 
-
 @pytest.mark.parametrize("name", ["ctrace", "setprofile"])
 def test_pause_and_resume_take_the_profile_function_off_and_put_it_back(name):
     if name == "ctrace" and MISSING is not None:
@@ -375,6 +374,7 @@ def test_pause_and_resume_take_the_profile_function_off_and_put_it_back(name):
         hook.stop()
     hook.resume_thread(token)  # stopped: never put back
     assert sys.getprofile() is None
+
 
 @needs_ctrace
 def test_a_profile_object_restored_by_user_code_keeps_recording():

@@ -310,7 +310,12 @@ def test_the_viewer_and_export_merge_the_children(runs):
     assert len(listed) == len(children.child_logs(r.log, recursive=True))
     assert all(c["run_id"] and c["pid"] for c in listed)
     # AND tracer show draws them without complaint
-    p = subprocess.run([sys.executable, "-m", "tracer", "show", str(r.log), "--no-color"],
-                       capture_output=True, text=True, env=env(), timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "tracer", "show", str(r.log), "--no-color"],
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert "dropna" in p.stdout

@@ -48,7 +48,14 @@ if TYPE_CHECKING:
     from tracer.lineage.build import Builder
 
 __all__ = [
-    "Cell", "CellMap", "LiveLog", "LiveSession", "Query", "QueryError", "query", "relabel_cells",
+    "Cell",
+    "CellMap",
+    "LiveLog",
+    "LiveSession",
+    "Query",
+    "QueryError",
+    "query",
+    "relabel_cells",
     "remember",
 ]
 
@@ -119,7 +126,7 @@ class CellMap:
         return (before[-1] if before else same[0]).number
 
     def label(self, op: Op) -> str | None:
-        """"In[7]:3" for an op made by line 3 of cell 7; None outside cells."""
+        """ "In[7]:3" for an op made by line 3 of cell 7; None outside cells."""
         n = self.number_of(op)
         if n is None or op.callsite is None:
             return None
@@ -145,8 +152,10 @@ class CellMap:
         """Write the map beside `log` (atomically, private like the log itself)."""
         path = self.path_for(log)
         tmp = f"{path}.{os.getpid()}.tmp"
-        doc = {"format": CELLS_FORMAT,
-               "cells": [[c.number, c.file, c.first_seq, c.last_seq] for c in self.cells]}
+        doc = {
+            "format": CELLS_FORMAT,
+            "cells": [[c.number, c.file, c.first_seq, c.last_seq] for c in self.cells],
+        }
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(doc, f)
@@ -170,8 +179,9 @@ def relabel_cells(lineage: Lineage, cells: CellMap | None = None) -> Lineage:
         changed = True
     if not changed:
         return lineage
-    return Lineage(lineage.path, lineage.run, lineage.nodes, ops, lineage.files, lineage.errors,
-                   lineage.damage)
+    return Lineage(
+        lineage.path, lineage.run, lineage.nodes, ops, lineage.files, lineage.errors, lineage.damage
+    )
 
 
 # -- a log that is still being written -------------------------------------------------------
@@ -409,8 +419,11 @@ class Query:
             if write is None:
                 out.add(o)
                 continue
-            rec = next(f for f in self.files
-                       if f.path == o.source and f.mode != "read" and self._top(f.op) == write)
+            rec = next(
+                f
+                for f in self.files
+                if f.path == o.source and f.mode != "read" and self._top(f.op) == write
+            )
             upstream = columns.of(rec.node).columns.get(o.field) if rec.node else None
             if not upstream:
                 out.add(o)
@@ -497,14 +510,18 @@ class Query:
             if p in exact or p == name:
                 return p
         tail = os.sep + os.path.normpath(name).lstrip(os.sep)
-        for test in (lambda p: p.endswith(tail),
-                     lambda p: os.path.basename(p) == os.path.basename(name)):
+        for test in (
+            lambda p: p.endswith(tail),
+            lambda p: os.path.basename(p) == os.path.basename(name),
+        ):
             hits = [p for p in paths if test(p)]
             if len(hits) == 1:
                 return hits[0]
             if len(hits) > 1:
-                raise QueryError(f"{name!r} matches several files: "
-                                 + ", ".join(relative_path(p, cwd) for p in hits))
+                raise QueryError(
+                    f"{name!r} matches several files: "
+                    + ", ".join(relative_path(p, cwd) for p in hits)
+                )
         more = ", …" if len(paths) > 6 else ""
         known = ", ".join(relative_path(p, cwd) for p in paths[:6]) + more
         hint = f" (files: {known})" if paths else ""
@@ -549,8 +566,10 @@ def query(source: Any = None) -> Query:
     if source is None:
         source = _remembered
         if source is None:
-            raise QueryError("no notebook session to ask about: give a log path, a Lineage "
-                             "(tracer.load) or a Tracer")
+            raise QueryError(
+                "no notebook session to ask about: give a log path, a Lineage "
+                "(tracer.load) or a Tracer"
+            )
     if isinstance(source, Query):
         return source
     if isinstance(source, Lineage):

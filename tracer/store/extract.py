@@ -21,7 +21,6 @@ from typing import Any
 from tracer.events.format import Kind
 from tracer.events.reader import LogReader
 from tracer.lineage.build import Builder
-from tracer.lineage.graph import CallSite
 
 MAX_STEPS = 40  # op names kept per write (the count is always exact)
 
@@ -122,24 +121,24 @@ def extract(path: str) -> RunFacts:
 
     cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
     files: list[FileFact] = []
-    for r in builder.files:
-        fpath = r.path
+    for f in builder.files:
+        fpath = f.path
         if not os.path.isabs(fpath) and cwd:
             fpath = os.path.join(cwd, fpath)
-        op = ops.get(r.op)
-        mode = {"r": "read", "w": "write"}.get(r.mode, r.mode)
+        op = ops.get(f.op)
+        mode = {"r": "read", "w": "write"}.get(f.mode, f.mode)
         files.append(
             FileFact(
-                op=r.op,
-                op_name=_name(builder, op.name) if op else None,
-                site=_site(builder.sites.get(op.site)) if op is not None else None,
+                op=f.op,
+                op_name=_name(builder, op.name) if op is not None else None,
+                site=_site(builder, op.site) if op is not None else None,
                 path=os.path.normpath(fpath),
                 mode=str(mode),
-                hash=r.hash if isinstance(r.hash, str) else None,
-                size=r.size if type(r.size) is int else None,
-                format=r.format if isinstance(r.format, str) else None,
-                node=r.node,
-                mtime_ns=r.mtime_ns if type(r.mtime_ns) is int else None,
+                hash=f.hash if isinstance(f.hash, str) else None,
+                size=f.size if type(f.size) is int else None,
+                format=f.format if isinstance(f.format, str) else None,
+                node=f.node,
+                mtime_ns=f.mtime_ns if type(f.mtime_ns) is int else None,
             )
         )
     _derive_inputs(files, ops, origins, builder)
@@ -175,8 +174,9 @@ def extract(path: str) -> RunFacts:
     )
 
 
-def _site(site: CallSite | None) -> str | None:
+def _site(builder: Builder, site_id: int | None) -> str | None:
     """Where an op was called, as the index shows it: `prep.py:12 clean()`."""
+    site = builder.sites.get(site_id) if site_id is not None else None
     if site is None:
         return None
     return f"{os.path.basename(str(site.file))}:{site.line} {site.function or '?'}()"
