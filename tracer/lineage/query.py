@@ -4,14 +4,14 @@ table, which source columns does this column come from.
 `query(source)` takes a log path, a `Lineage` (from `tracer.load`), a `Tracer` (running or
 stopped), or nothing (the notebook session of the `%lineage_*` magics). A live source is read
 again from its log whenever the log has grown (the writer flushes after every outermost op),
-so a notebook can ask mid-session. A live source is anything that is a `LiveSession` (the
-api's `Tracer` is): the query asks it where its log is and which node a live object is now,
-and nothing else. Answers are the model's own dataclasses (`Op`, `Node`,
-`FileRecord`) and the column processor's `Origin`; lists of ops are always in call order.
+so a notebook can ask mid-session. A live source is any `LiveSession` (a `Tracer` is one): the
+query asks it only where its log is and which node a live object is now. Answers are the
+model's own dataclasses (`Op`, `Node`, `FileRecord`) and the column processor's `Origin`; lists
+of ops are always in call order.
 
 A *target* (what a question is about) is a file path (absolute, relative to the run's working
 directory or to ours, or a unique file name), a node id ("n12"), a `Node`, or, in a live
-session only, a live object: its current version, found in the recorder's identity registry.
+session only, a live object: its current version, as the session says (`node_of`).
 Data links between ops are those of `processors.Flow` (inputs, reads inside nested calls,
 files written then read back, groupby chains), so the answers agree with `tracer show`.
 
@@ -126,7 +126,7 @@ class CellMap:
         return (before[-1] if before else same[0]).number
 
     def label(self, op: Op) -> str | None:
-        """ "In[7]:3" for an op made by line 3 of cell 7; None outside cells."""
+        """`In[7]:3` for an op made by line 3 of cell 7; None outside cells."""
         n = self.number_of(op)
         if n is None or op.callsite is None:
             return None
