@@ -13,12 +13,15 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from tracer._version import __version__
 from tracer.exceptions import LogUnwritable, TracerError
 from tracer.home import tracer_home
+
+if TYPE_CHECKING:
+    from tracer.recorder import Recorder
 
 _active: Tracer | None = None
 _active_lock = threading.Lock()
@@ -26,7 +29,7 @@ _active_lock = threading.Lock()
 
 def default_log_path(script: str | None, home: str | None = None) -> str:
     """`.tracer/runs/<UTC time>-<script>.tlog`; never overwrites an existing log."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     stem = os.path.basename(script or "python")
     stem = stem[:-3] if stem.endswith(".py") else stem  # a script, or a -m module name
@@ -41,9 +44,7 @@ def default_log_path(script: str | None, home: str | None = None) -> str:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _library_versions() -> dict[str, str]:
@@ -80,14 +81,16 @@ class Tracer:
     ) -> None:
         self.script = script if script is not None else (sys.argv[0] if sys.argv else None)
         self._default_log = not log
-        self.log_path = os.path.abspath(os.fspath(log)) if log else default_log_path(self.script, home)
+        self.log_path = (
+            os.path.abspath(os.fspath(log)) if log else default_log_path(self.script, home)
+        )
         self.backend_request = backend
         self.include = tuple(include)
         self.exclude = tuple(exclude)
         self.rows_full = rows_full
         self.values = values
         self.argv = list(argv) if argv is not None else list(sys.argv)
-        self.run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + os.urandom(4).hex()
+        self.run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + os.urandom(4).hex()
         # Set for a child process's run (tracer.children): the run and log that started it.
         self.parent_run_id = parent_run_id
         self.parent_log = parent_log
@@ -102,12 +105,10 @@ class Tracer:
     def start(self) -> Tracer:
         global _active
         from tracer.catalog import Catalog
-        from tracer.events.format import Kind
         from tracer.events.writer import LogWriter
         from tracer.hooks.dispatch import Dispatcher
         from tracer.hooks.select import choose_backend, make_backend
         from tracer.hooks.usercode import UserCode
-        from tracer.recorder import Recorder
 
         with _active_lock:
             if _active is not None:
@@ -121,14 +122,9 @@ class Tracer:
                 from tracer.home import remember
 
                 remember(os.path.dirname(os.path.dirname(self.log_path)))
-            self._started = time.time()
-            self.writer.record([Kind.HEADER, self._header()])
-            self.writer.flush()
+            self.write_header()
             self.catalog = Catalog()
-            self.recorder = Recorder(
-                self.writer, rows_full=self.rows_full, values=self.values,
-                defaults=self.catalog.defaults,
-            )
+            self.recorder = self._new_recorder()
             self.is_user = UserCode(self.include, self.exclude)
             self.dispatcher = Dispatcher(
                 self.recorder, self.catalog.wrapper_codes, self.is_user, self._give_up
@@ -140,7 +136,9 @@ class Tracer:
                 from tracer.hooks.quiet import QuietImports
 
                 self.catalog.quiet_imports(
-                    QuietImports(self.backend.pause_thread, self.backend.resume_thread, self.is_user)
+                    QuietImports(
+                        self.backend.pause_thread, self.backend.resume_thread, self.is_user
+                    )
                 )
             self.running = True
             # Forked children and SIGTERM: see tracer/children.py and tracer/faults.py.
@@ -165,7 +163,7 @@ class Tracer:
         if not self.running:
             return
         self.running = False
-        from tracer.events.format import Kind
+        from tracer.events import format
 
         try:
             if self.backend is not None and not self.detached:
@@ -185,7 +183,7 @@ class Tracer:
                 "libraries": _library_versions(),
                 "detached": self.detached,
             }
-            self.writer.record([Kind.TRAILER, trailer])
+            self.writer.record(format.trailer(trailer))
         finally:
             self.writer.close()
             with _active_lock:
@@ -223,7 +221,19 @@ class Tracer:
             self.detached = True
             self.backend.stop()
 
-    def _header(self) -> dict[str, Any]:
+    def _new_recorder(self) -> Recorder:
+        from tracer.recorder import Recorder
+
+        return Recorder(
+            self.writer,
+            rows_full=self.rows_full,
+            values=self.values,
+            defaults=self.catalog.defaults,
+        )
+
+    # -- what other parts ask of a tracer ---------------------------------------------------------
+    def header(self) -> dict[str, Any]:
+        """The metadata of this run's HEADER record: who ran what, where, how and since when."""
         return {
             "run_id": self.run_id,
             "tracer_version": __version__,
@@ -232,17 +242,61 @@ class Tracer:
             "platform": f"{os.uname().sysname}-{os.uname().release}-{os.uname().machine}",
             "backend": self.backend_name,
             "backend_reasons": self.backend_reasons,
-            "script": os.path.abspath(self.script) if self.script and os.path.exists(self.script) else self.script,
+            "script": os.path.abspath(self.script)
+            if self.script and os.path.exists(self.script)
+            else self.script,
             "argv": self.argv,
             "cwd": os.getcwd(),
             "started": _iso(self._started),
             "host": os.uname().nodename,
             "pid": os.getpid(),
-            "options": {"rows_full": self.rows_full, "values": self.values,
-                        "include": list(self.include), "exclude": list(self.exclude)},
-            **({"parent_run_id": self.parent_run_id, "parent_log": self.parent_log}
-               if self.parent_run_id is not None else {}),
+            "options": {
+                "rows_full": self.rows_full,
+                "values": self.values,
+                "include": list(self.include),
+                "exclude": list(self.exclude),
+            },
+            **(
+                {"parent_run_id": self.parent_run_id, "parent_log": self.parent_log}
+                if self.parent_run_id is not None
+                else {}
+            ),
         }
+
+    def write_header(self) -> None:
+        """Begin the log: the run starts now, and its HEADER record is written and flushed (a
+        reader sees the run at once). `start()` calls it, and a forked child for its own log."""
+        from tracer.events import format
+
+        self._started = time.time()
+        self.writer.record(format.header(self.header()))
+        self.writer.flush()
+
+    def node_of(self, obj: object) -> int | None:
+        """The node number live object `obj` has now in this run (None: the tracer never saw it,
+        or has not started). A live query (tracer.query) asks this."""
+        recorder = getattr(self, "recorder", None)
+        return recorder.node_of_object(obj) if recorder is not None else None
+
+    def after_fork(self) -> None:
+        """Called in a forked child of a running tracer (tracer.children), before it records
+        anything: what belongs to the parent's run is forgotten, and the child records into a
+        recorder of its own.
+
+        The backend drops every thread's open calls and the dispatcher its error count (see
+        their `after_fork`); the locks of this module, the catalog and the backend are new, as a
+        thread of the parent may have held them and that thread does not exist here. The
+        parent's recorder is dropped unclosed: closing it would flush the program's still-open
+        files, whose buffers the child shares with the parent. The new recorder writes to
+        `self.writer`: the parent's, which in a forked child writes nothing (events/writer.py),
+        unless the child has opened a log of its own first.
+        """
+        global _active_lock
+        _active_lock = threading.Lock()
+        self.backend.after_fork()
+        self.catalog.after_fork()
+        self.recorder = self._new_recorder()
+        self.dispatcher.after_fork(self.recorder)
 
     def __enter__(self) -> Tracer:
         return self.start()
@@ -295,3 +349,23 @@ def _stop_auto() -> None:
     else:
         _auto.stop("ok", None)
     sys.stderr.write(f"tracer: log written to {_auto.log_path}\n")
+
+
+# -- a child interpreter of a traced run -----------------------------------------------------------
+
+
+def start_from_env() -> Tracer | None:
+    """Trace this child interpreter if its parent run asked for it (see tracer/children.py).
+    Called by tracer/_boot/sitecustomize.py; never raises, never prints."""
+    try:
+        from tracer import children
+
+        run = children.requested_run()
+        if run is None:
+            return None
+        tracer = Tracer(**run)
+        tracer.start()
+    except Exception:
+        return None
+    children.adopt(tracer)
+    return tracer

@@ -22,10 +22,14 @@ Two ways a child comes to be, one mechanism for each, neither patching anything:
   `subprocess.run([sys.executable, ...])`): `enable()` exports the variables below and puts
   `tracer/_boot` first on PYTHONPATH. There python imports our `sitecustomize`, which takes its
   directory off `sys.path` again, runs any other `sitecustomize` that was on the path, and calls
-  `start_from_env()`. A child interpreter that cannot import tracer (another Python), or that
-  runs with -S, -E or -I, is simply not traced.
+  `tracer.api.start_from_env()`: it starts the run `requested_run()` reads from the environment,
+  then hands it to `adopt()`. A child interpreter that cannot import tracer (another Python), or
+  that runs with -S, -E or -I, is simply not traced.
 
-Environment (set by `enable()`, read by `start_from_env()`; a traced child rewrites the first
+Nothing here imports the api (which calls `on_start()` and `on_stop()`): what a forked child
+resets of the tracer it inherited, the tracer resets itself (`Tracer.after_fork()`).
+
+Environment (set by `enable()`, read by `requested_run()`; a traced child rewrites the first
 two for its own children):
   TRACER_PARENT_RUN      the run id of the parent run
   TRACER_PARENT_LOG      the absolute path of the parent's log
@@ -43,10 +47,8 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-import threading
-import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 # Imported before our at-fork hook is registered: the writer's own hook (which tells a forked
 # child's writers apart from the parent's) must run first in the child.
@@ -276,46 +278,11 @@ def _after_fork_in_child() -> None:
             pass
 
 
-def _reset_after_fork(tracer: Tracer) -> None:
-    """Forget what belongs to the parent's run, and give the child a recorder of its own.
-
-    Every thread's open calls and pending results belong to the parent's log: the lists are
-    cleared in place, since a backend's per-thread callbacks hold them directly. The parent's
-    recorder is dropped unclosed: closing it would flush the program's still-open files, whose
-    buffers the child shares with the parent. Locks another thread may have held at the fork
-    are replaced: that thread does not exist here.
-    """
-    from tracer import api
-    from tracer.recorder import Recorder
-
-    backend = tracer.backend
-    for state in list(getattr(backend, "_states", ())):
-        state.stack.clear()
-        state.pending.clear()
-    if isinstance(getattr(backend, "_lock", None), type(threading.Lock())):
-        backend._lock = threading.Lock()
-    catalog = tracer.catalog
-    if hasattr(catalog, "_lock"):
-        catalog._lock = threading.RLock()
-    api._active_lock = threading.Lock()
-    # Still the parent's writer: in a forked child it writes nothing (see events/writer.py).
-    tracer.recorder = Recorder(
-        tracer.writer,
-        rows_full=tracer.rows_full,
-        values=tracer.values,
-        defaults=catalog.defaults,
-    )
-    dispatcher = tracer.dispatcher
-    dispatcher.sink = cast(Any, tracer.recorder)  # a Recorder is the Sink
-    dispatcher.errors = 0
-    dispatcher.gave_up = False
-
-
 def _detach(tracer: Tracer) -> None:
     """Untraced child: stop the inherited hooks; the parent's log is not touched (the writer
     knows it is in a forked child and only closes its descriptor)."""
     global _current, _traced
-    _reset_after_fork(tracer)
+    tracer.after_fork()
     _current = _traced = None
     tracer.stop()
 
@@ -323,7 +290,6 @@ def _detach(tracer: Tracer) -> None:
 def _become_child(tracer: Tracer) -> None:
     """Turn the inherited tracer into this child's: new run id, log, writer and recorder."""
     from tracer import faults
-    from tracer.events.format import Kind
     from tracer.events.writer import LogWriter
 
     parent_run, parent_log = tracer.run_id, tracer.log_path
@@ -332,11 +298,9 @@ def _become_child(tracer: Tracer) -> None:
     tracer.parent_run_id, tracer.parent_log = parent_run, parent_log
     tracer.log_path = child_log_path(parent_log)
     tracer.writer = LogWriter(tracer.log_path)
-    _reset_after_fork(tracer)
+    tracer.after_fork()
     faults.on_fork_child(tracer)
-    tracer._started = time.time()
-    tracer.writer.record([Kind.HEADER, tracer._header()])
-    tracer.writer.flush()
+    tracer.write_header()
     _export(tracer)
     _finish_at_exit(tracer)
     mp_util = sys.modules.get("multiprocessing.util")
@@ -384,38 +348,38 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 # -- a fresh interpreter -------------------------------------------------------------------------
 
 
-def start_from_env() -> Tracer | None:
-    """Start tracing this child interpreter if its parent run asked for it (see the module
-    docstring). Called by tracer/_boot/sitecustomize.py; never raises, never prints."""
-    global _traced
+def requested_run() -> dict[str, Any] | None:
+    """The `Tracer` arguments of this child interpreter's run, when its parent run asked for one
+    (the variables above): None when it did not, or when this process is tracer itself or a
+    helper process of multiprocessing. `tracer.api.start_from_env()` starts that run."""
     parent_run = os.environ.get(PARENT_RUN_ENV)
     parent_log = os.environ.get(PARENT_LOG_ENV)
     if not parent_run or not parent_log or _runs_tracer_itself() or _helper_process():
         return None
+    import json
+
     try:
-        import json
+        options = json.loads(os.environ.get(OPTIONS_ENV) or "{}")
+    except ValueError:
+        options = {}
+    if not isinstance(options, dict):
+        options = {}
+    return {
+        "log": child_log_path(parent_log),
+        "backend": options.get("backend") or None,
+        "include": [str(p) for p in options.get("include") or ()],
+        "exclude": [str(p) for p in options.get("exclude") or ()],
+        "rows_full": bool(options.get("rows_full")),
+        "values": bool(options.get("values")),
+        "parent_run_id": parent_run,
+        "parent_log": parent_log,
+    }
 
-        from tracer.api import Tracer
 
-        try:
-            options = json.loads(os.environ.get(OPTIONS_ENV) or "{}")
-        except ValueError:
-            options = {}
-        if not isinstance(options, dict):
-            options = {}
-        tracer = Tracer(
-            child_log_path(parent_log),
-            backend=options.get("backend") or None,
-            include=[str(p) for p in options.get("include") or ()],
-            exclude=[str(p) for p in options.get("exclude") or ()],
-            rows_full=bool(options.get("rows_full")),
-            values=bool(options.get("values")),
-            parent_run_id=parent_run,
-            parent_log=parent_log,
-        )
-        tracer.start()
-    except Exception:
-        return None
+def adopt(tracer: Tracer) -> None:
+    """`tracer` has started the run of this child interpreter: its own children are traced too,
+    and its log is finished when the process ends. Never raises."""
+    global _traced
     _traced = tracer
     try:
         _export(tracer)
@@ -424,7 +388,6 @@ def start_from_env() -> Tracer | None:
             _register_finalizer(tracer)
     except Exception:
         pass
-    return tracer
 
 
 # The helper processes multiprocessing and loky start for themselves (`python -c "from

@@ -32,7 +32,8 @@ from tracer.catalog import Catalog
 from tracer.catalog.entries import Entry
 from tracer.exceptions import BackendUnavailable
 from tracer.hooks.dispatch import Dispatcher, ThreadState
-from tracer.hooks.select import choose_backend, ctrace_missing
+from tracer.hooks.extensions import ctrace_missing
+from tracer.hooks.select import choose_backend
 from tracer.hooks.setprofile import ProfileHook
 
 MISSING = ctrace_missing()
@@ -347,7 +348,6 @@ def test_the_python_profiler_lets_go_of_every_thread_when_stopped():
     assert sys.getprofile() is None
 
 
-
 @pytest.mark.parametrize("name", ["ctrace", "setprofile"])
 def test_pause_and_resume_take_the_profile_function_off_and_put_it_back(name):
     if name == "ctrace" and MISSING is not None:
@@ -374,6 +374,7 @@ def test_pause_and_resume_take_the_profile_function_off_and_put_it_back(name):
         hook.stop()
     hook.resume_thread(token)  # stopped: never put back
     assert sys.getprofile() is None
+
 
 @needs_ctrace
 def test_a_profile_object_restored_by_user_code_keeps_recording():

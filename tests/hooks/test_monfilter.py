@@ -22,7 +22,7 @@ import pytest
 from tracer.catalog import Catalog
 from tracer.catalog.entries import Entry
 from tracer.hooks.dispatch import Dispatcher
-from tracer.hooks.select import monfilter_missing
+from tracer.hooks.extensions import monfilter_missing
 
 MISSING = monfilter_missing() if hasattr(sys, "monitoring") else "no sys.monitoring"
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"no C filter: {MISSING}")

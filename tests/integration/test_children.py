@@ -91,6 +91,33 @@ WITH_SITE = textwrap.dedent(
     subprocess.run([sys.executable, "-c", code])
     """
 )
+# A program that forks while another of its threads is inside a traced call (an apply waiting for
+# the parent to let it finish): that open call is the parent's, not the child's.
+MID_CALL = textwrap.dedent(
+    """
+    import os, sys, threading
+    import pandas as pd
+
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(x):
+        inside.set()
+        release.wait()
+        return x
+
+    worker = threading.Thread(target=lambda: pd.Series([1.0]).apply(slow))
+    worker.start()
+    inside.wait()
+    pid = os.fork()
+    if pid == 0:
+        print("child", len(pd.DataFrame({"child": [1.0, None]}).dropna()), flush=True)
+        sys.exit(0)
+    os.waitpid(pid, 0)
+    release.set()
+    worker.join()
+    print("parent done")
+    """
+)
 USER_SITE = 'import sys\nprint("user sitecustomize", file=sys.stderr)\n'
 FAILING_SITE = 'raise RuntimeError("broken on purpose")\n'
 
@@ -114,6 +141,7 @@ def runs(tmp_path_factory):
     """Every run this file looks at, started three at a time (they mostly wait on children)."""
     root = tmp_path_factory.mktemp("children")
     (root / "kids.py").write_text(PROGRAM, encoding="utf-8")
+    (root / "midcall.py").write_text(MID_CALL, encoding="utf-8")
 
     def again():  # two runs, one after the other, with the same log path
         first = run_traced(["kids.py", "pool_fork"], root, log="again.tlog")
@@ -134,9 +162,16 @@ def runs(tmp_path_factory):
         "site-traced": lambda: run_with_site(root, USER_SITE, "site.tlog"),
         "broken-plain": lambda: run_with_site(root, FAILING_SITE, None),
         "broken-traced": lambda: run_with_site(root, FAILING_SITE, "broken.tlog"),
+        "midcall-plain": lambda: run_plain(["midcall.py"], root),
         **{
             b: functools.partial(
                 run_traced, ["kids.py", *ALL], root, b, f"run-{b}.tlog", options=["-q"]
+            )
+            for b in backends()
+        },
+        **{
+            f"midcall-{b}": functools.partial(
+                run_traced, ["midcall.py"], root, b, f"midcall-{b}.tlog", options=["-q"]
             )
             for b in backends()
         },
@@ -240,6 +275,24 @@ def test_the_users_own_sitecustomize_still_runs_in_a_traced_child(runs, kind):
     assert [op.op for op in tracer.load(child).ops] == ["DataFrame", "dropna"]
 
 
+@pytest.mark.parametrize("backend", backends())
+def test_a_call_open_in_another_thread_at_a_fork_stays_in_the_parents_log(runs, backend):
+    # GIVEN a program that forks while its other thread is inside a traced apply
+    plain, r = runs["midcall-plain"], runs[f"midcall-{backend}"]
+    # WHEN it runs under tracer, THEN it behaves as under python (nothing waits forever)
+    assert plain.returncode == 0 and plain.stdout == "child 1\nparent done\n", plain.stderr
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout
+    # AND the child's log holds the child's ops only: the open apply is not closed there
+    (path,) = children.child_logs(r.log)
+    child = tracer.load(path)
+    assert [op.op for op in child.ops] == ["DataFrame", "dropna"]
+    assert child.run.status == "ok" and not child.errors
+    # AND the parent's log has the apply, finished as usual once the child was done
+    (apply,) = [op for op in tracer.load(r.log).ops if op.op == "apply"]
+    assert not apply.facts.get("lost")
+
+
 def test_the_viewer_and_export_merge_the_children(runs):
     # GIVEN a traced run whose children each wrote their own log
     r = runs[backends()[0]]
@@ -257,7 +310,12 @@ def test_the_viewer_and_export_merge_the_children(runs):
     assert len(listed) == len(children.child_logs(r.log, recursive=True))
     assert all(c["run_id"] and c["pid"] for c in listed)
     # AND tracer show draws them without complaint
-    p = subprocess.run([sys.executable, "-m", "tracer", "show", str(r.log), "--no-color"],
-                       capture_output=True, text=True, env=env(), timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "tracer", "show", str(r.log), "--no-color"],
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert "dropna" in p.stdout

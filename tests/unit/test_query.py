@@ -26,6 +26,7 @@ from tracer.lineage.query import (
 )
 
 HOUSING = str(EXAMPLES / "data" / "housing.csv")
+CLEAN = ["read_csv", "dropna", "query", "getitem", "gt", "filter"]  # the demo's 01_cleaned.csv
 
 STEPS = """\
 import pandas as pd
@@ -81,8 +82,11 @@ def test_ops_nodes_and_files_in_call_order(housing):
     # AND nodes by id, files in call order
     assert set(q.nodes) >= {"n1", "n2"} and q.nodes["n1"].shape == [20640, 10]
     assert [(os.path.basename(f.path), f.mode) for f in q.files] == [
-        ("housing.csv", "read"), ("01_cleaned.csv", "write"), ("02_features.csv", "write"),
-        ("03_predictions.csv", "write"), ("model.joblib", "write"),
+        ("housing.csv", "read"),
+        ("01_cleaned.csv", "write"),
+        ("02_features.csv", "write"),
+        ("03_predictions.csv", "write"),
+        ("model.joblib", "write"),
     ]
     assert not q.live and repr(q).startswith(f"<Query {q.lineage.path!r}: {len(q)} ops")
 
@@ -102,8 +106,7 @@ def test_ancestry_of_a_file_by_path(housing):
     # GIVEN a file the run wrote, named as the script named it (relative to the run's cwd)
     ops = housing.ancestry("housing_out/02_features.csv")
     # THEN every step it depends on, the write included, top-level ops in call order
-    assert names(ops) == ["read_csv", "dropna", "query", "getitem", "gt", "filter",
-                          "assign", "assign", "assign", "assign", "to_csv"]
+    assert names(ops) == [*CLEAN, "assign", "assign", "assign", "assign", "to_csv"]
     # AND the other spellings of the same file give the same answer
     assert housing.ancestry("02_features.csv") == ops
     absolute = next(f.path for f in housing.files if f.path.endswith("02_features.csv"))
@@ -129,8 +132,7 @@ def test_ancestry_by_node_id_and_by_node(housing):
     # GIVEN the node written to 01_cleaned.csv
     node = housing.node(write.node)
     # THEN its ancestry stops at the filter that made it (the write came after)
-    assert names(housing.ancestry(write.node)) == ["read_csv", "dropna", "query", "getitem",
-                                                   "gt", "filter"]
+    assert names(housing.ancestry(write.node)) == CLEAN
     assert housing.ancestry(node) == housing.ancestry(write.node)
     assert housing.producer(write.node).op == "filter"
     assert housing.producer("01_cleaned.csv").op == "to_csv"
@@ -145,16 +147,32 @@ def test_a_file_only_read_has_no_ancestry_in_the_run(housing, steps):
 def test_ancestry_crosses_a_file_written_and_read_back(steps):
     (totals,) = [op for op in steps.ops if op.op == "groupby.sum"]
     ops = names(steps.ancestry(totals.outputs[0]))
-    assert ops == ["read_csv", "rename", "select_columns", "getitem", "getitem", "truediv",
-                   "setitem", "to_csv", "read_csv", "groupby", "groupby.getitem", "groupby.sum"]
+    assert ops == [
+        "read_csv",
+        "rename",
+        "select_columns",
+        "getitem",
+        "getitem",
+        "truediv",
+        "setitem",
+        "to_csv",
+        "read_csv",
+        "groupby",
+        "groupby.getitem",
+        "groupby.sum",
+    ]
 
 
 # -- descendants ------------------------------------------------------------------------------
 
 
 def test_descendants_of_a_file_cross_files_written_and_read_back(steps):
-    assert names(steps.descendants("mid.csv")) == ["read_csv", "groupby", "groupby.getitem",
-                                                   "groupby.sum"]
+    assert names(steps.descendants("mid.csv")) == [
+        "read_csv",
+        "groupby",
+        "groupby.getitem",
+        "groupby.sum",
+    ]
     everything = names(steps.descendants("in.csv"))
     assert everything == [op.op for op in steps.ops]  # every op here comes from in.csv
 
@@ -186,17 +204,27 @@ def test_descendants_of_a_version_start_at_its_mutation(steps):
 
 def test_columns_of_the_housing_features(housing):
     cols = housing.columns_of("02_features.csv")
-    assert cols["rooms_per_household"] == [src(HOUSING, "households", "TRANSFORMATION"),
-                                          src(HOUSING, "total_rooms", "TRANSFORMATION")]
+    assert cols["rooms_per_household"] == [
+        src(HOUSING, "households", "TRANSFORMATION"),
+        src(HOUSING, "total_rooms", "TRANSFORMATION"),
+    ]
     assert cols["log_population"] == [src(HOUSING, "population", "TRANSFORMATION")]
     assert cols["median_income"] == [src(HOUSING, "median_income", "IDENTITY")]
     # a column selection keeps provenance; the model's features come from the same columns
     (select,) = [op for op in housing.ops if op.op == "select_columns"]
     x = housing.columns_of(select.outputs[0])
-    assert list(x) == ["median_income", "housing_median_age", "rooms_per_household",
-                       "bedrooms_per_room", "population_per_household", "log_population"]
-    assert x["bedrooms_per_room"] == [src(HOUSING, "total_bedrooms", "TRANSFORMATION"),
-                                      src(HOUSING, "total_rooms", "TRANSFORMATION")]
+    assert list(x) == [
+        "median_income",
+        "housing_median_age",
+        "rooms_per_household",
+        "bedrooms_per_room",
+        "population_per_household",
+        "log_population",
+    ]
+    assert x["bedrooms_per_room"] == [
+        src(HOUSING, "total_bedrooms", "TRANSFORMATION"),
+        src(HOUSING, "total_rooms", "TRANSFORMATION"),
+    ]
 
 
 def test_columns_of_follow_renames_setitem_and_files(steps):
@@ -206,8 +234,10 @@ def test_columns_of_follow_renames_setitem_and_files(steps):
         "alpha": [src(cwd / "in.csv", "a", "IDENTITY")],
         "b": [src(cwd / "in.csv", "b", "IDENTITY")],
         "k": [src(cwd / "in.csv", "k", "IDENTITY")],
-        "ratio": [src(cwd / "in.csv", "a", "TRANSFORMATION"),
-                  src(cwd / "in.csv", "b", "TRANSFORMATION")],
+        "ratio": [
+            src(cwd / "in.csv", "a", "TRANSFORMATION"),
+            src(cwd / "in.csv", "b", "TRANSFORMATION"),
+        ],
     }
     # read back from mid.csv: the sources are still in.csv's columns
     (back,) = [f for f in steps.files if f.mode == "read" and f.path.endswith("mid.csv")]
@@ -232,12 +262,14 @@ def test_unknown_and_ambiguous_targets_say_what_there_is(housing, tmp_path):
 def test_a_suffix_matching_several_files_is_ambiguous(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    (tmp_path / "p.py").write_text(textwrap.dedent("""\
+    (tmp_path / "p.py").write_text(
+        textwrap.dedent("""\
         import pandas as pd
         df = pd.DataFrame({"x": [1, 2]})
         df.to_csv("a/out.csv")
         df.to_csv("b/out.csv")
-    """))
+    """)
+    )
     r = run_traced(["p.py"], tmp_path)
     assert r.returncode == 0, r.stderr
     q = query(r.log)
@@ -266,10 +298,11 @@ def test_live_objects_map_to_their_current_version(tmp_path):
         now = q.node(df)
         assert now.version == first.version + 1 and now.object == first.object
         assert names(q.ancestry(df))[-1] == "setitem"
-        assert q.columns_of(df)["rooms"] == [src(HOUSING, "households", "TRANSFORMATION"),
-                                             src(HOUSING, "total_rooms", "TRANSFORMATION")]
-        assert names(q.descendants(raw)) == ["dropna", "getitem", "getitem", "truediv",
-                                             "setitem"]
+        assert q.columns_of(df)["rooms"] == [
+            src(HOUSING, "households", "TRANSFORMATION"),
+            src(HOUSING, "total_rooms", "TRANSFORMATION"),
+        ]
+        assert names(q.descendants(raw)) == ["dropna", "getitem", "getitem", "truediv", "setitem"]
         # AND an object the tracer never saw is an error, not a guess
         with pytest.raises(QueryError, match="this list was never seen by the tracer"):
             q.ancestry([1, 2])
@@ -291,6 +324,23 @@ def test_a_live_query_reads_the_log_as_it_grows(tmp_path):
     assert q.lineage.run.status == "ok" and len(q) == 2
 
 
+def test_a_live_query_asks_its_session_only_for_the_log_and_live_objects(tmp_path):
+    import pandas as pd
+
+    with tracer.trace(log=tmp_path / "session.tlog") as t:
+        df = pd.read_csv(HOUSING).head(3)
+
+        class Session:  # what a notebook session hands over: its log, and a node lookup
+            log_path = t.log_path
+
+            def node_of(self, obj):
+                return t.node_of(obj)
+
+        q = query(Session())
+        assert q.live and names(q.ancestry(df)) == ["read_csv", "head"]
+        assert q.node(df) == query(t).node(df)
+
+
 def test_an_unstarted_tracer_has_nothing_to_query(tmp_path):
     with pytest.raises(QueryError, match="has not been started"):
         query(tracer.Tracer(tmp_path / "never.tlog"))
@@ -300,14 +350,32 @@ def test_an_unstarted_tracer_has_nothing_to_query(tmp_path):
 
 
 def op_at(seq: int, file: str, line: int, function: str = "<module>") -> Op:
-    return Op(seq, "head", "DataFrame.head", None, [], [], CallSite(file, line, function, ""),
-              "MainThread", 0, 0, {}, {})
+    return Op(
+        seq,
+        "head",
+        "DataFrame.head",
+        None,
+        [],
+        [],
+        CallSite(file, line, function, ""),
+        "MainThread",
+        0,
+        0,
+        {},
+        {},
+    )
 
 
 def test_cell_labels_follow_the_execution_that_made_the_op():
     # GIVEN ipykernel-style names: re-running a cell reuses its file name (a hash of the code)
-    cells = CellMap([Cell(3, "/tmp/k/111.py", 1, 2), Cell(4, "/tmp/k/222.py", 3, 5),
-                     Cell(5, "/tmp/k/111.py", 6, 7), Cell(6, "/tmp/k/333.py", 8, 9)])
+    cells = CellMap(
+        [
+            Cell(3, "/tmp/k/111.py", 1, 2),
+            Cell(4, "/tmp/k/222.py", 3, 5),
+            Cell(5, "/tmp/k/111.py", 6, 7),
+            Cell(6, "/tmp/k/333.py", 8, 9),
+        ]
+    )
     # THEN an op is labelled with the execution that made it
     assert cells.label(op_at(2, "/tmp/k/111.py", 4)) == "In[3]:4"
     assert cells.label(op_at(7, "/tmp/k/111.py", 1)) == "In[5]:1"
@@ -325,7 +393,9 @@ def test_cell_maps_are_saved_beside_the_log(tmp_path):
     cells.save(log)
     path = tmp_path / "nb.tlog.cells.json"
     assert json.loads(path.read_text()) == {
-        "format": 1, "cells": [[1, "<ipython-input-1-aa>", 1, 0], [2, "/tmp/k/1.py", 1, 4]]}
+        "format": 1,
+        "cells": [[1, "<ipython-input-1-aa>", 1, 0], [2, "/tmp/k/1.py", 1, 4]],
+    }
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert CellMap.load(log) == cells
     # a missing or unreadable map is an empty one

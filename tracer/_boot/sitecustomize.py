@@ -44,9 +44,9 @@ def _boot() -> None:
 
     if os.environ.get("TRACER_PARENT_RUN"):
         try:
-            from tracer import children
+            from tracer import api
 
-            children.start_from_env()
+            api.start_from_env()
         except Exception:
             pass
     if error is not None:

@@ -213,6 +213,12 @@ class Catalog:
             self._watcher.uninstall()
             self._watcher = None
 
+    def after_fork(self) -> None:
+        """Called in a forked child (tracer.children): the lock is new. A thread of the parent
+        may have held it at the fork (resolving a module it had just imported); that thread does
+        not exist here, so the child's first library import would wait for it forever."""
+        self._lock = threading.RLock()
+
     def entry_for_c(self, func: object) -> Entry | None:
         entry = self.c_entries.get(id(func))
         if entry is not None:

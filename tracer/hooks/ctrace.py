@@ -29,23 +29,19 @@ import types
 from typing import Any
 
 from tracer.hooks import _ctracer, framelocals
-from tracer.hooks.dispatch import Dispatcher, Open, Pending, ThreadState
-from tracer.hooks.setprofile import _RETURN_OPS
+from tracer.hooks.dispatch import Backend, Dispatcher, Open, Pending, ThreadState
+from tracer.hooks.setprofile import RETURN_OPS
 from tracer.types import CCall
 
-API_VERSION = 4  # must equal _ctracer.API_VERSION (a stale build is not used)
 
-
-class CProfileHook:
+class CProfileHook(Backend):
     name = "ctrace"
 
     def __init__(self, catalog: Any, dispatcher: Dispatcher, is_user: Any) -> None:
+        super().__init__(dispatcher)
         self.catalog = catalog
-        self.dispatcher = dispatcher
         self.is_user = is_user
-        self._states: list[ThreadState] = []
         self._profilers: list[Any] = []  # keeps every thread's profile object alive until stop
-        self._lock = threading.Lock()
         self._running = False
         self._previous_thread_profile: Any = None
         self._hook: Any = None
@@ -63,7 +59,7 @@ class CProfileHook:
             CCall,
             Open,
             Pending,
-            bytes(sorted(_RETURN_OPS)),
+            bytes(sorted(RETURN_OPS)),
         )
         self._running = True
         self._previous_thread_profile = threading.getprofile()
@@ -76,8 +72,7 @@ class CProfileHook:
         self._running = False
         self.threads_cleared = self._hook.stop()
         threading.setprofile(self._previous_thread_profile)
-        for state in self._states:
-            self.dispatcher.close(state)
+        self._close_states()
         self._profilers.clear()
 
     # Library modules execute with this thread's profile function off (tracer/hooks/quiet.py).

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dis
 import sys
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
@@ -114,6 +115,39 @@ class ThreadState:
         self.pending: list[Pending] = []
 
 
+class Backend:
+    """What every backend owns besides its hook: the dispatcher it reports to, and the
+    ThreadState of each thread it has seen (the thread's callbacks hold theirs directly)."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self._states: list[ThreadState] = []
+        self._lock = threading.Lock()
+
+    def _new_state(self) -> ThreadState:
+        state = ThreadState()
+        with self._lock:
+            self._states.append(state)
+        return state
+
+    def _close_states(self) -> None:
+        """Tracing stops: close what is still open on every thread."""
+        for state in self._states:
+            self.dispatcher.close(state)
+
+    def after_fork(self) -> None:
+        """Called in a forked child before it records anything (tracer.children).
+
+        Every thread's open calls and pending results belong to the parent's log: they are
+        dropped, in place, since the callbacks hold the lists. The lock is new: a thread of the
+        parent may have held it at the fork, and that thread does not exist here.
+        """
+        for state in self._states:
+            state.stack.clear()
+            state.pending.clear()
+        self._lock = threading.Lock()
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -128,6 +162,14 @@ class Dispatcher:
         self.user_files: dict[str, bool] = getattr(is_user, "files", {})
         self.frame_is_user = frame_rule(is_user)
         self.on_give_up = on_give_up
+        self.errors = 0
+        self.gave_up = False
+
+    def after_fork(self, sink: Sink) -> None:
+        """Called in a forked child (tracer.children): record into `sink`, the child's own
+        recorder, from now on, with a budget of MAX_ERRORS of its own (the parent's failures are
+        counted in the parent's log)."""
+        self.sink = sink
         self.errors = 0
         self.gave_up = False
 

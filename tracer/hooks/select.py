@@ -7,8 +7,8 @@ then the pure-Python sys.setprofile function. `tracer debug` prints the choice a
 
 `TRACER_BACKEND` (read here): `sysmon`, `ctrace` or `setprofile` forces that backend when this
 interpreter can run it; otherwise the reason is given and the automatic order applies.
-`TRACER_DISABLE_EXTENSION` (read here and by setup.py), set to anything but "" or "0": the C
-extension is neither built nor used, so the pure-Python fallback can be tested where it is built.
+Whether each C extension can be used here, and why not, is asked of extensions.py
+(`TRACER_DISABLE_EXTENSION` turns them off).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from tracer import env
 from tracer.exceptions import BackendUnavailable
+from tracer.hooks.extensions import ctrace_missing, monfilter_missing
 
 BACKENDS = ("sysmon", "ctrace", "setprofile")
 
@@ -26,50 +27,6 @@ BACKENDS = ("sysmon", "ctrace", "setprofile")
 class Choice:
     name: str
     reasons: list[str] = field(default_factory=list)
-
-
-MONFILTER_API = 1  # must equal _monfilter.API_VERSION (a stale build is not used)
-
-
-def _extensions_disabled() -> str | None:
-    if os.environ.get("TRACER_DISABLE_EXTENSION", "") not in ("", "0"):
-        return "TRACER_DISABLE_EXTENSION is set"
-    return None
-
-
-def monfilter_missing() -> str | None:
-    """Why the sys.monitoring backend's C filter cannot be used here, or None when it imports."""
-    if (why := _extensions_disabled()) is not None:
-        return why
-    try:
-        from tracer.hooks import _monfilter  # type: ignore[attr-defined]
-    except ImportError as exc:
-        return f"its C filter tracer.hooks._monfilter is not built ({exc})"
-    return _stale("its built C filter", getattr(_monfilter, "API_VERSION", None), MONFILTER_API)
-
-
-def ctrace_missing() -> str | None:
-    """Why the C extension cannot be used here, or None when it imports."""
-    if (why := _extensions_disabled()) is not None:
-        return why
-    try:
-        from tracer.hooks import ctrace
-    except ImportError as exc:
-        if env.HAS_SYSMON:
-            return (
-                f"the C profile filter is not built for Python {env.PYVERSION[0]}."
-                f"{env.PYVERSION[1]} (sys.monitoring does better)"
-            )
-        return f"the C profile filter tracer.hooks._ctracer is not built ({exc})"
-    built = getattr(ctrace._ctracer, "API_VERSION", None)
-    return _stale("the built C profile filter", built, ctrace.API_VERSION)
-
-
-def _stale(what: str, built: object, expected: int) -> str | None:
-    """Why an extension built for another API version of its Python side is not used."""
-    if built == expected:
-        return None
-    return f"{what} is stale (API {built}, expected {expected}): reinstall tracer to rebuild it"
 
 
 def choose_backend(requested: str | None = None) -> Choice:

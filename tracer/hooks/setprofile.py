@@ -20,28 +20,27 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from tracer.hooks.dispatch import Dispatcher, ThreadState
+from tracer.hooks.dispatch import Backend, Dispatcher
 from tracer.hooks.usercode import frame_rule
 from tracer.types import CCall
 
-_RETURN_OPS = {dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap}
+# The opcodes of a normal return (the C profile filter, ctrace.py, is given them too).
+RETURN_OPS = {dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap}
 
 
 def _returned_normally(frame: types.FrameType) -> bool:
     code = frame.f_code.co_code
     i = frame.f_lasti
-    return 0 <= i < len(code) and code[i] in _RETURN_OPS
+    return 0 <= i < len(code) and code[i] in RETURN_OPS
 
 
-class ProfileHook:
+class ProfileHook(Backend):
     name = "setprofile"
 
     def __init__(self, catalog: Any, dispatcher: Dispatcher, is_user: Any) -> None:
+        super().__init__(dispatcher)
         self.catalog = catalog
-        self.dispatcher = dispatcher
         self.is_user = is_user
-        self._states: list[ThreadState] = []
-        self._lock = threading.Lock()
         self._running = False
         self._previous_thread_profile: Any = None
 
@@ -59,8 +58,7 @@ class ProfileHook:
         self._running = False
         sys.setprofile(None)
         threading.setprofile(self._previous_thread_profile)
-        for state in self._states:
-            self.dispatcher.close(state)
+        self._close_states()
 
     # Library modules execute with this thread's profile function off (tracer/hooks/quiet.py).
     def pause_thread(self) -> Any:
@@ -84,9 +82,7 @@ class ProfileHook:
         profiler(frame, event, arg)
 
     def _make_profiler(self) -> Callable[[types.FrameType, str, object], None]:
-        state = ThreadState()
-        with self._lock:
-            self._states.append(state)
+        state = self._new_state()
         stack = state.stack
         pending = state.pending
         code_entries = self.catalog.code_entries

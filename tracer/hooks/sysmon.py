@@ -34,8 +34,8 @@ import weakref
 from typing import Any
 
 from tracer.hooks import callargs
-from tracer.hooks.dispatch import Dispatcher, ThreadState
-from tracer.hooks.select import monfilter_missing
+from tracer.hooks.dispatch import Backend, Dispatcher, ThreadState
+from tracer.hooks.extensions import monfilter_missing
 from tracer.hooks.usercode import frame_rule
 from tracer.types import CCall
 
@@ -45,20 +45,18 @@ CO_GENERATOR_LIKE = 0x20 | 0x80 | 0x200
 DISABLE = sys.monitoring.DISABLE if hasattr(sys, "monitoring") else None
 
 
-class SysMonitorHook:
+class SysMonitorHook(Backend):
     name = "sysmon"
 
     def __init__(self, catalog: Any, dispatcher: Dispatcher, is_user: Any) -> None:
+        super().__init__(dispatcher)
         self.catalog = catalog
-        self.dispatcher = dispatcher
         self.is_user = is_user
         self.frame_is_user = frame_rule(is_user)
         self.tool: int | None = None
         self._tls = threading.local()
         self._armed: list[types.CodeType] = []
         self._instr_codes: dict[int, types.CodeType] = {}
-        self._states: list[ThreadState] = []
-        self._lock = threading.Lock()
         self._c_armed = False  # C_RETURN / C_RAISE callbacks registered
         self._user_codes: dict[int, types.CodeType] = {}  # armed for CALL
         # the code objects given DISABLE on PY_START, weakly: a module's body is freed once
@@ -134,9 +132,7 @@ class SysMonitorHook:
         E = sys.monitoring.events
         self._user_codes[id(code)] = code
         current = sys.monitoring.get_local_events(self.tool, code)
-        sys.monitoring.set_local_events(
-            self.tool, code, current | E.CALL | E.C_RETURN | E.C_RAISE
-        )
+        sys.monitoring.set_local_events(self.tool, code, current | E.CALL | E.C_RETURN | E.C_RAISE)
 
     def stop(self) -> None:
         if self.tool is None:
@@ -167,17 +163,14 @@ class SysMonitorHook:
         self._user_codes.clear()
         self._seen.clear()
         self._instr_codes.clear()
-        for state in self._states:
-            self.dispatcher.close(state)
+        self._close_states()
 
     # -- per-thread state ---------------------------------------------------------------------
     def _state(self) -> ThreadState:
         try:
             return self._tls.state
         except AttributeError:
-            state = self._tls.state = ThreadState()
-            with self._lock:
-                self._states.append(state)
+            state = self._tls.state = self._new_state()
             return state
 
     # -- callbacks ----------------------------------------------------------------------------

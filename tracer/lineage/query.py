@@ -4,12 +4,14 @@ table, which source columns does this column come from.
 `query(source)` takes a log path, a `Lineage` (from `tracer.load`), a `Tracer` (running or
 stopped), or nothing (the notebook session of the `%lineage_*` magics). A live source is read
 again from its log whenever the log has grown (the writer flushes after every outermost op),
-so a notebook can ask mid-session. Answers are the model's own dataclasses (`Op`, `Node`,
-`FileRecord`) and the column processor's `Origin`; lists of ops are always in call order.
+so a notebook can ask mid-session. A live source is any `LiveSession` (a `Tracer` is one): the
+query asks it only where its log is and which node a live object is now. Answers are the
+model's own dataclasses (`Op`, `Node`, `FileRecord`) and the column processor's `Origin`; lists
+of ops are always in call order.
 
 A *target* (what a question is about) is a file path (absolute, relative to the run's working
 directory or to ours, or a unique file name), a node id ("n12"), a `Node`, or, in a live
-session only, a live object: its current version, found in the recorder's identity registry.
+session only, a live object: its current version, as the session says (`node_of`).
 Data links between ops are those of `processors.Flow` (inputs, reads inside nested calls,
 files written then read back, groupby chains), so the answers agree with `tracer show`.
 
@@ -27,7 +29,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tracer.exceptions import TracerError
 from tracer.lineage.graph import FileRecord, Lineage, Node, Op
@@ -42,12 +44,19 @@ from tracer.lineage.processors import (
 )
 
 if TYPE_CHECKING:
-    from tracer.api import Tracer
     from tracer.events.reader import LogReader
     from tracer.lineage.build import Builder
 
 __all__ = [
-    "Cell", "CellMap", "LiveLog", "Query", "QueryError", "query", "relabel_cells", "remember",
+    "Cell",
+    "CellMap",
+    "LiveLog",
+    "LiveSession",
+    "Query",
+    "QueryError",
+    "query",
+    "relabel_cells",
+    "remember",
 ]
 
 CELLS_SUFFIX = ".cells.json"
@@ -60,6 +69,16 @@ class QueryError(TracerError, LookupError):
     """A query named something the run does not have (a file, a node, an unseen object)."""
 
     slug = "query"
+
+
+@runtime_checkable
+class LiveSession(Protocol):
+    """What a live query asks of the session that is tracing (`tracer.api.Tracer`)."""
+
+    log_path: str  # the run's log, read again whenever it has grown
+
+    def node_of(self, obj: object) -> int | None:
+        """The node number live object `obj` has now (None: never seen)."""
 
 
 # -- notebook cells ---------------------------------------------------------------------------
@@ -107,7 +126,7 @@ class CellMap:
         return (before[-1] if before else same[0]).number
 
     def label(self, op: Op) -> str | None:
-        """"In[7]:3" for an op made by line 3 of cell 7; None outside cells."""
+        """`In[7]:3` for an op made by line 3 of cell 7; None outside cells."""
         n = self.number_of(op)
         if n is None or op.callsite is None:
             return None
@@ -133,8 +152,10 @@ class CellMap:
         """Write the map beside `log` (atomically, private like the log itself)."""
         path = self.path_for(log)
         tmp = f"{path}.{os.getpid()}.tmp"
-        doc = {"format": CELLS_FORMAT,
-               "cells": [[c.number, c.file, c.first_seq, c.last_seq] for c in self.cells]}
+        doc = {
+            "format": CELLS_FORMAT,
+            "cells": [[c.number, c.file, c.first_seq, c.last_seq] for c in self.cells],
+        }
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(doc, f)
@@ -158,8 +179,9 @@ def relabel_cells(lineage: Lineage, cells: CellMap | None = None) -> Lineage:
         changed = True
     if not changed:
         return lineage
-    return Lineage(lineage.path, lineage.run, lineage.nodes, ops, lineage.files, lineage.errors,
-                   lineage.damage)
+    return Lineage(
+        lineage.path, lineage.run, lineage.nodes, ops, lineage.files, lineage.errors, lineage.damage
+    )
 
 
 # -- a log that is still being written -------------------------------------------------------
@@ -231,15 +253,15 @@ class Query:
         self,
         lineage: Lineage | None = None,
         *,
-        tracer: Tracer | None = None,
+        session: LiveSession | None = None,
         cells: CellMap | None = None,
     ) -> None:
-        if (lineage is None) == (tracer is None):
-            raise TypeError("Query needs a Lineage or a Tracer")
+        if (lineage is None) == (session is None):
+            raise TypeError("Query needs a Lineage or a live session")
         self._fixed = lineage
-        self.tracer = tracer
-        self._live = LiveLog(tracer.log_path) if tracer is not None else None
-        path = lineage.path if lineage is not None else tracer.log_path  # type: ignore[union-attr]
+        self.session = session
+        self._live = LiveLog(session.log_path) if session is not None else None
+        path = lineage.path if lineage is not None else session.log_path  # type: ignore[union-attr]
         self._cells = cells
         self._cells_path = path
         self._cells_read: tuple[int | None, CellMap] | None = None
@@ -397,8 +419,11 @@ class Query:
             if write is None:
                 out.add(o)
                 continue
-            rec = next(f for f in self.files
-                       if f.path == o.source and f.mode != "read" and self._top(f.op) == write)
+            rec = next(
+                f
+                for f in self.files
+                if f.path == o.source and f.mode != "read" and self._top(f.op) == write
+            )
             upstream = columns.of(rec.node).columns.get(o.field) if rec.node else None
             if not upstream:
                 out.add(o)
@@ -485,39 +510,36 @@ class Query:
             if p in exact or p == name:
                 return p
         tail = os.sep + os.path.normpath(name).lstrip(os.sep)
-        for test in (lambda p: p.endswith(tail),
-                     lambda p: os.path.basename(p) == os.path.basename(name)):
+        for test in (
+            lambda p: p.endswith(tail),
+            lambda p: os.path.basename(p) == os.path.basename(name),
+        ):
             hits = [p for p in paths if test(p)]
             if len(hits) == 1:
                 return hits[0]
             if len(hits) > 1:
-                raise QueryError(f"{name!r} matches several files: "
-                                 + ", ".join(relative_path(p, cwd) for p in hits))
+                raise QueryError(
+                    f"{name!r} matches several files: "
+                    + ", ".join(relative_path(p, cwd) for p in hits)
+                )
         more = ", …" if len(paths) > 6 else ""
         known = ", ".join(relative_path(p, cwd) for p in paths[:6]) + more
         hint = f" (files: {known})" if paths else ""
         raise QueryError(f"no node or file {name!r} in this run{hint}")
 
     def _live_node(self, obj: Any) -> str:
-        if self.tracer is None:
+        if self.session is None:
             raise QueryError(
                 f"{_show(obj)} is not a node id or a file of this run; a live object can be "
                 "looked up only in a live session (tracer.query(t) with the Tracer that traced it)"
             )
-        recorder = getattr(self.tracer, "recorder", None)
-        number = _registry_node(recorder, obj) if recorder is not None else None
+        number = self.session.node_of(obj)
         if number is None:
             raise QueryError(f"this {type(obj).__name__} was never seen by the tracer")
         node = f"n{number}"
         if node not in self.lineage.nodes:
             raise QueryError(f"{node} is not in the log yet (the op that made it is still running)")
         return node
-
-
-def _registry_node(recorder: Any, obj: Any) -> int | None:
-    """The current node number of a live object in the recorder's identity registry."""
-    number: int | None = recorder.node_of_object(obj)
-    return number
 
 
 def _show(x: Any) -> str:
@@ -528,34 +550,34 @@ def _show(x: Any) -> str:
 
 # -- entry point ------------------------------------------------------------------------------
 
-_remembered: Tracer | None = None
+_remembered: LiveSession | None = None
 
 
-def remember(tracer: Tracer | None) -> None:
-    """Make `tracer` what `query()` asks about when given nothing (the notebook magics call
-    this when a session starts)."""
+def remember(session: LiveSession | None) -> None:
+    """Make `session` (a `Tracer`) what `query()` asks about when given nothing (the notebook
+    magics call this when a session starts)."""
     global _remembered
-    _remembered = tracer
+    _remembered = session
 
 
 def query(source: Any = None) -> Query:
     """A `Query` on `source`: a log path, a `Lineage`, a `Tracer` (live: re-read as its log
     grows), or None for the notebook session of the `%lineage_*` magics (running or last)."""
-    from tracer.api import Tracer
-
     if source is None:
         source = _remembered
         if source is None:
-            raise QueryError("no notebook session to ask about: give a log path, a Lineage "
-                             "(tracer.load) or a Tracer")
+            raise QueryError(
+                "no notebook session to ask about: give a log path, a Lineage "
+                "(tracer.load) or a Tracer"
+            )
     if isinstance(source, Query):
         return source
     if isinstance(source, Lineage):
         return Query(source)
-    if isinstance(source, Tracer):
+    if isinstance(source, LiveSession):
         if not os.path.exists(source.log_path):
             raise QueryError("this Tracer has not been started: it has no log yet")
-        return Query(tracer=source)
+        return Query(session=source)
     if isinstance(source, (str, os.PathLike)):
         from tracer.lineage.build import load
 

@@ -2,10 +2,11 @@
 
 `extract(path)` streams the log with `LogReader` (bounded memory per record) and keeps only
 what the index needs: each op's name, parent, inputs and call site, each node's origin, and
-the FILE records. For every file written it then walks the written node's ancestry (node →
-the op that made it → that op's inputs → ...) and collects the reads found on the way: those
-are the inputs of that write. A write whose node is unknown gets every earlier read of the
-run instead, marked `approx`.
+the FILE records; the lineage model's `Builder` reads the call sites, files, errors and
+trailer, and the interned strings (an op's name may be one). For every file written it then
+walks the written node's ancestry (node → the op that made it → that op's inputs → ...) and
+collects the reads found on the way: those are the inputs of that write. A write whose node is
+unknown gets every earlier read of the run instead, marked `approx`.
 
 It raises `LogFormatError` only for a file that is no readable log at all; a log that stops
 early (a killed run, a damaged tail) gives what it holds, with `damage` set.
@@ -19,6 +20,7 @@ from typing import Any
 
 from tracer.events.format import Kind
 from tracer.events.reader import LogReader
+from tracer.lineage.build import Builder
 
 MAX_STEPS = 40  # op names kept per write (the count is always exact)
 
@@ -78,10 +80,16 @@ class RunFacts:
 
 @dataclass(slots=True)
 class _Op:
-    name: str
+    name: Any  # as recorded: inline, or the id of a STRING record (see _name)
     parent: int | None
     inputs: tuple[int, ...]
     site: int | None
+
+
+# Kinds the lineage model's Builder reads for us: it resolves their interned strings. OP and NODE
+# records, nearly all of a log, are kept here in the little the index needs: building the model's
+# Op and Node objects for each would take several times as long as reading the log.
+_BUILT = frozenset({Kind.STRING, Kind.CALLSITE, Kind.FILE, Kind.ERROR, Kind.TRAILER})
 
 
 def extract(path: str) -> RunFacts:
@@ -89,92 +97,101 @@ def extract(path: str) -> RunFacts:
     st = os.stat(path)
     ops: dict[int, _Op] = {}
     origins: dict[int, int | None] = {}
-    sites: dict[int, str] = {}
-    raw_files: list[dict[str, Any]] = []
-    strings: dict[int, str] = {}
-
-    def s(value: Any) -> Any:
-        """A string field: inline, or the id of an earlier STRING record (format 1.0)."""
-        if type(value) is int:
-            return strings.get(value, f"<string {value}>")
-        return value
-
-    partial = errors = 0
-    trailer: dict[str, Any] | None = None
+    partial = 0
     with LogReader(path) as reader:
         header = reader.header
+        builder = Builder(header, path)
         for kind, r in reader.records():
             if kind == Kind.OP:
                 seq = r["seq"]
                 if type(seq) is not int:
                     continue
                 inputs = tuple(i for i in (r["inputs"] or ()) if type(i) is int)
-                ops[seq] = _Op(str(s(r["op"])), r["parent"], inputs, r["site"])
+                ops[seq] = _Op(r["op"], r["parent"], inputs, r["site"])
                 facts = r["facts"] if isinstance(r["facts"], dict) else {}
                 if facts.get("partial") or facts.get("lost"):
                     partial += 1
             elif kind == Kind.NODE:
                 if type(r["id"]) is int:
                     origins[r["id"]] = r["origin"] if type(r["origin"]) is int else None
-            elif kind == Kind.CALLSITE:
-                fn = s(r["function"]) or "?"
-                sites[r["id"]] = f"{os.path.basename(str(s(r['file'])))}:{r['line']} {fn}()"
-            elif kind == Kind.STRING:
-                if type(r["id"]) is int and isinstance(r["text"], str):
-                    strings[r["id"]] = r["text"]
-            elif kind == Kind.FILE:
-                r = {**r, "path": s(r["path"]), "mode": s(r["mode"]), "format": s(r["format"])}
-                if isinstance(r["path"], str) and type(r["op"]) is int:
-                    raw_files.append(r)
-            elif kind == Kind.ERROR:
-                errors += 1
-            elif kind == Kind.TRAILER:
-                trailer = r["meta"]
+            elif kind in _BUILT:
+                if kind != Kind.FILE or (isinstance(r["path"], str) and type(r["op"]) is int):
+                    builder.add(kind, r)
         damage = reader.damage.detail if reader.damage is not None else None
 
     cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
     files: list[FileFact] = []
-    for r in raw_files:
-        fpath = r["path"]
+    for f in builder.files:
+        fpath = f.path
         if not os.path.isabs(fpath) and cwd:
             fpath = os.path.join(cwd, fpath)
-        op = ops.get(r["op"])
-        mode = {"r": "read", "w": "write"}.get(r["mode"], r["mode"])
-        files.append(FileFact(
-            op=r["op"], op_name=op.name if op else None,
-            site=sites.get(op.site) if op is not None and op.site is not None else None,
-            path=os.path.normpath(fpath), mode=str(mode),
-            hash=r["hash"] if isinstance(r["hash"], str) else None,
-            size=r["size"] if type(r["size"]) is int else None,
-            format=r["format"] if isinstance(r["format"], str) else None,
-            node=f"n{r['node']}" if type(r["node"]) is int else None,
-            mtime_ns=r["mtime_ns"] if type(r["mtime_ns"]) is int else None,
-        ))
-    _derive_inputs(files, ops, origins)
+        op = ops.get(f.op)
+        mode = {"r": "read", "w": "write"}.get(f.mode, f.mode)
+        files.append(
+            FileFact(
+                op=f.op,
+                op_name=_name(builder, op.name) if op is not None else None,
+                site=_site(builder, op.site) if op is not None else None,
+                path=os.path.normpath(fpath),
+                mode=str(mode),
+                hash=f.hash if isinstance(f.hash, str) else None,
+                size=f.size if type(f.size) is int else None,
+                format=f.format if isinstance(f.format, str) else None,
+                node=f.node,
+                mtime_ns=f.mtime_ns if type(f.mtime_ns) is int else None,
+            )
+        )
+    _derive_inputs(files, ops, origins, builder)
 
+    trailer = builder.trailer
     t: dict[str, Any] = trailer if isinstance(trailer, dict) else {}
     counts: dict[str, Any] = t["counts"] if isinstance(t.get("counts"), dict) else {}
     duration = t.get("duration_s")
     return RunFacts(
-        log=path, log_size=st.st_size, log_mtime_ns=st.st_mtime_ns,
-        run_id=_str(header.get("run_id")), script=_str(header.get("script")),
-        argv=[str(a) for a in header.get("argv") or []], cwd=cwd,
+        log=path,
+        log_size=st.st_size,
+        log_mtime_ns=st.st_mtime_ns,
+        run_id=_str(header.get("run_id")),
+        script=_str(header.get("script")),
+        argv=[str(a) for a in header.get("argv") or []],
+        cwd=cwd,
         host=_str(header.get("host")),
         pid=header.get("pid") if type(header.get("pid")) is int else None,
-        python=_str(header.get("python")), backend=_str(header.get("backend")),
-        tracer_version=_str(header.get("tracer_version")), started=_str(header.get("started")),
+        python=_str(header.get("python")),
+        backend=_str(header.get("backend")),
+        tracer_version=_str(header.get("tracer_version")),
+        started=_str(header.get("started")),
         ended=_str(t.get("ended")),
         status=(_str(t.get("status")) or "ok") if trailer is not None else "unfinished",
         exit_code=t.get("exit_code") if type(t.get("exit_code")) is int else None,
         error=_str(t.get("error")),
         duration_s=float(duration) if isinstance(duration, (int, float)) else None,
         ops=max(len(ops), int(counts.get("ops") or 0)) if trailer else len(ops),
-        partial=partial, errors=errors, files=files, damage=damage,
+        partial=partial,
+        errors=len(builder.errors),
+        files=files,
+        damage=damage,
     )
 
 
+def _site(builder: Builder, site_id: int | None) -> str | None:
+    """Where an op was called, as the index shows it: `prep.py:12 clean()`."""
+    site = builder.sites.get(site_id) if site_id is not None else None
+    if site is None:
+        return None
+    return f"{os.path.basename(str(site.file))}:{site.line} {site.function or '?'}()"
+
+
+def _name(builder: Builder, name: Any) -> str:
+    """An op's name as the index keeps it: recorded inline, or interned (the id of a STRING
+    record, which the builder has read)."""
+    if type(name) is int:
+        return builder.strings.get(name, f"<string {name}>")
+    return str(name)
+
+
 def _derive_inputs(
-    files: list[FileFact], ops: dict[int, _Op], origins: dict[int, int | None]
+    files: list[FileFact], ops: dict[int, _Op], origins: dict[int, int | None], builder: Builder
 ) -> None:
     reads_by_op: dict[int, list[int]] = {}
     for i, f in enumerate(files):
@@ -208,7 +225,7 @@ def _derive_inputs(
         # The write op itself, and the top-level ops of the chain (nested reads inside an
         # assign lambda belong to their assign).
         top = sorted(s for s in seen if _top(s, ops) == s)
-        f.steps = [ops[s].name for s in top[:MAX_STEPS]] + [f.op_name or "?"]
+        f.steps = [_name(builder, ops[s].name) for s in top[:MAX_STEPS]] + [f.op_name or "?"]
         f.n_steps = len(top) + 1
         inputs: list[int] = []
         for s in sorted(seen):
