@@ -80,7 +80,7 @@ class Tracer:
         parent_log: str | None = None,
     ) -> None:
         self.script = script if script is not None else (sys.argv[0] if sys.argv else None)
-        self._default_log = not log
+        self.default_log = not log  # the log is a run of the store (not put elsewhere with -o)
         self.log_path = (
             os.path.abspath(os.fspath(log)) if log else default_log_path(self.script, home)
         )
@@ -118,7 +118,7 @@ class Tracer:
             choice = choose_backend(self.backend_request)
             self.backend_name, self.backend_reasons = choice.name, choice.reasons
             self.writer = self._open_log(LogWriter)
-            if self._default_log:  # a run in a store: `tracer why` may ask that store later
+            if self.default_log:  # a run in a store: `tracer why` may ask that store later
                 from tracer.home import remember
 
                 remember(os.path.dirname(os.path.dirname(self.log_path)))
@@ -199,7 +199,7 @@ class Tracer:
         same millisecond (make -j, a CI matrix) each get their own. A log that cannot be
         created is a LogUnwritable error naming the path, before anything runs."""
         try:
-            if not self._default_log:
+            if not self.default_log:
                 return writer(self.log_path)
             for n in range(2, 1000):
                 try:

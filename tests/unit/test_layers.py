@@ -40,21 +40,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 # the model what it needs, and views work from logs alone.
 APART = {reader: ("hooks", "recorder") for reader in ("lineage", "store", "renderers")}
 
-# Imports that break a rule today, each with the part of the redesign that removes it. The list
-# only shrinks: an entry whose import is gone, or no longer breaks a rule, fails the test.
-# fmt: off
-KNOWN = {
-    ("tracer.children", "tracer.api"):
-        "cycle api <-> children (a child process makes its Tracer): helper front's cycle fix",
-    ("tracer.hooks.sysmon", "tracer.hooks.select"):
-        "cycle select <-> sysmon (sysmon asks select's monfilter_missing): helper front's fix",
-    ("tracer.lineage.build", "tracer.lineage.load"):
-        "cycle build <-> load: build.load calls through for lineage/query.py (front's file); "
-        "goes when query.py imports tracer.lineage.load",
-    ("tracer.lineage.query", "tracer.api"):
-        "lineage is pure (no import of the api): helper front's lineage/query.py",
-}
-# fmt: on
+# Imports allowed to break a rule for now, each with what removes it: (importer, imported) ->
+# why. The list only shrinks: an entry whose import is gone, or no longer breaks a rule, fails
+# the test. Empty since the redesign ("op semantics declared once").
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,10 @@ MODEL_METHODS = (
 FUNCTIONS = {
     "sklearn.model_selection._split": ("train_test_split",),
     "sklearn.model_selection._validation": (
-        "cross_val_score", "cross_validate", "cross_val_predict", "learning_curve",
+        "cross_val_score",
+        "cross_validate",
+        "cross_val_predict",
+        "learning_curve",
     ),
     "sklearn.metrics._regression": (
         "mean_squared_error",

@@ -99,7 +99,7 @@ class RunCommand:
                 tracer.stop("error", 1, "tracer: the runner failed")
             else:
                 tracer.stop(outcome.status, outcome.exit_code, outcome.error)
-        if args.home and not tracer._default_log:
+        if args.home and not tracer.default_log:
             # A log put elsewhere with -o joins the store only when --home names one. A log in
             # the store's runs/ is indexed by the next command that reads the index (they all
             # sync first): the run does not wait for SQLite.

@@ -39,10 +39,15 @@ from tracer.hooks.extensions import monfilter_missing
 from tracer.hooks.usercode import frame_rule
 from tracer.types import CCall
 
+if sys.version_info >= (3, 12):
+    from sys import monitoring
+else:  # the backend is chosen on 3.12+ only; the module still imports on 3.11
+    monitoring: Any = None
+
 TOOL_IDS = (3, 4, 5, 2)  # 0, 1 (coverage.py) and 2 (profilers) are conventionally taken
 TOOL_NAME = "tracer"
 CO_GENERATOR_LIKE = 0x20 | 0x80 | 0x200
-DISABLE = sys.monitoring.DISABLE if hasattr(sys, "monitoring") else None
+DISABLE = monitoring.DISABLE if monitoring is not None else None
 
 
 class SysMonitorHook(Backend):
@@ -71,7 +76,7 @@ class SysMonitorHook(Backend):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        mon = sys.monitoring
+        mon = monitoring
         for tool in TOOL_IDS:
             if mon.get_tool(tool) is None:
                 mon.use_tool_id(tool, TOOL_NAME)
@@ -115,29 +120,29 @@ class SysMonitorHook(Backend):
         """Watch these functions (the catalog resolved them)."""
         if self.tool is None:
             return
-        E = sys.monitoring.events
+        E = monitoring.events
         restart = False
         for code in codes:
-            sys.monitoring.set_local_events(self.tool, code, E.PY_START | E.PY_RETURN)
+            monitoring.set_local_events(self.tool, code, E.PY_START | E.PY_RETURN)
             self._armed.append(code)
             seen = self._seen.get(id(code))
             restart = restart or (seen is not None and seen() is code)
         if restart:
-            sys.monitoring.restart_events()  # see the module docstring
+            monitoring.restart_events()  # see the module docstring
 
     def _arm_user(self, code: types.CodeType) -> None:
         """Watch the call sites of a user function (for calls of C callables)."""
         if self.tool is None or id(code) in self._user_codes:
             return
-        E = sys.monitoring.events
+        E = monitoring.events
         self._user_codes[id(code)] = code
-        current = sys.monitoring.get_local_events(self.tool, code)
-        sys.monitoring.set_local_events(self.tool, code, current | E.CALL | E.C_RETURN | E.C_RAISE)
+        current = monitoring.get_local_events(self.tool, code)
+        monitoring.set_local_events(self.tool, code, current | E.CALL | E.C_RETURN | E.C_RAISE)
 
     def stop(self) -> None:
         if self.tool is None:
             return
-        mon = sys.monitoring
+        mon = monitoring
         tool, self.tool = self.tool, None
         self.catalog.on_new_codes = None
         try:
@@ -258,8 +263,8 @@ class SysMonitorHook(Backend):
             return
         with self._lock:
             self._c_armed = on
-            E = sys.monitoring.events
-            mon, tool = sys.monitoring, self.tool
+            E = monitoring.events
+            mon, tool = monitoring, self.tool
             mon.register_callback(tool, E.C_RETURN, self.sysmon_c_return if on else None)
             mon.register_callback(tool, E.C_RAISE, self.sysmon_c_raise if on else None)
 
@@ -270,10 +275,10 @@ class SysMonitorHook(Backend):
         """Arm INSTRUCTION on `code` until the pending result has been stored."""
         if self.tool is None:
             return
-        E = sys.monitoring.events
+        E = monitoring.events
         self._instr_codes[id(code)] = code
-        current = sys.monitoring.get_local_events(self.tool, code)
-        sys.monitoring.set_local_events(self.tool, code, current | E.INSTRUCTION)
+        current = monitoring.get_local_events(self.tool, code)
+        monitoring.set_local_events(self.tool, code, current | E.INSTRUCTION)
 
     def sysmon_instruction(self, code: types.CodeType, offset: int) -> Any:
         try:
@@ -303,9 +308,9 @@ class SysMonitorHook(Backend):
     def _unwatch_store(self, code: types.CodeType) -> None:
         if self.tool is None:
             return
-        E = sys.monitoring.events
-        current = sys.monitoring.get_local_events(self.tool, code)
-        sys.monitoring.set_local_events(self.tool, code, current & ~E.INSTRUCTION)
+        E = monitoring.events
+        current = monitoring.get_local_events(self.tool, code)
+        monitoring.set_local_events(self.tool, code, current & ~E.INSTRUCTION)
         self._instr_codes.pop(id(code), None)
 
 

@@ -54,7 +54,7 @@ class Builder:
             self.nodes[nid] = Node(
                 nid,
                 r["kind"],
-                self._str(r["type"]),
+                self.text(r["type"]),
                 r["shape"],
                 columns,
                 dtypes,
@@ -65,7 +65,7 @@ class Builder:
             )
         elif kind == Kind.CALLSITE:
             self.sites[r["id"]] = CallSite(
-                self._str(r["file"]), r["line"], self._str(r["function"]), r["code"]
+                self.text(r["file"]), r["line"], self.text(r["function"]), r["code"]
             )
         elif kind == Kind.SCHEMA:
             self.schemas[r["id"]] = (r["columns"], r["dtypes"])
@@ -116,8 +116,8 @@ class Builder:
         facts = r["facts"] or {}
         return Op(
             seq=r["seq"],
-            op=self._str(r["op"]),
-            qualname=self._str(r["qualname"]),
+            op=self.text(r["op"]),
+            qualname=self.text(r["qualname"]),
             parent=r["parent"],
             inputs=[f"n{i}" for i in r["inputs"] or ()],
             outputs=[f"n{i}" for i in r["outputs"] or ()],
@@ -134,7 +134,7 @@ class Builder:
         """The MEANING record an OP names; an older log names none: the catalog infers it."""
         return self.meanings.get(ref, NO_MEANING) if type(ref) is int else NO_MEANING
 
-    def _str(self, value: Any) -> Any:
+    def text(self, value: Any) -> Any:
         """A string field: given inline, or as the id of an earlier STRING record."""
         if type(value) is int:
             return self.strings.get(value, f"<string {value}>")
@@ -234,10 +234,3 @@ class Builder:
             if op.parent is not None and op.parent in self.ops:
                 self.ops[op.parent].children.append(op.seq)
         return Lineage(self.path, run, self.nodes, ops, self.files, self.errors, damage)
-
-
-def load(path: Any) -> Lineage:
-    """`tracer.lineage.load.load`, for lineage/query.py until it imports it from there."""
-    from tracer.lineage.load import load as _load
-
-    return _load(path)

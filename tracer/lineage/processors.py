@@ -222,8 +222,12 @@ class Flow:
                 return next(r.producer for r in made if r.via == "file")  # type: ignore[return-value]
             # fit hangs under the data it learns from; predict/transform under their model
             fitting = op.family == fam.FIT
-            best = min(made, key=lambda r: self._rank(r.node) + (9 if fitting and
-                       self._rank(r.node) == 0 else 0))
+            best = min(
+                made,
+                key=lambda r: (
+                    self._rank(r.node) + (9 if fitting and self._rank(r.node) == 0 else 0)
+                ),
+            )
             return best.producer  # type: ignore[return-value]
         f = file_of(self.lineage, op)
         if f is not None and f.mode == "read":

@@ -579,7 +579,7 @@ def query(source: Any = None) -> Query:
             raise QueryError("this Tracer has not been started: it has no log yet")
         return Query(session=source)
     if isinstance(source, (str, os.PathLike)):
-        from tracer.lineage.build import load
+        from tracer.lineage.load import load
 
         return Query(load(source))
     raise TypeError(

@@ -185,9 +185,7 @@ def _site(builder: Builder, site_id: int | None) -> str | None:
 def _name(builder: Builder, name: Any) -> str:
     """An op's name as the index keeps it: recorded inline, or interned (the id of a STRING
     record, which the builder has read)."""
-    if type(name) is int:
-        return builder.strings.get(name, f"<string {name}>")
-    return str(name)
+    return str(builder.text(name))
 
 
 def _derive_inputs(
