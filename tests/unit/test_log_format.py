@@ -940,7 +940,7 @@ def test_format_1_2_sample_still_reads():
     # Format 1.2 added MEANING records, which OPs name by id: what each op means.
     from tracer.catalog import families as fam
     from tracer.catalog.families import Meaning
-    from tracer.lineage.build import load
+    from tracer.lineage.load import load
 
     header, records, reader = read_all(SAMPLE_1_2)
     assert reader.version == (1, 2) and header["format"] == [1, 2]
