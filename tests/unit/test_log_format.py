@@ -746,21 +746,74 @@ def test_short_writes_are_completed(tmp_path, monkeypatch):
     assert [r["seq"] for _, r in records] == list(range(20)) and reader.damage is None
 
 
-def test_a_failed_write_is_cut_back_and_retried(tmp_path, monkeypatch):
+def failing_once(code: int, reached: int = 3) -> types.SimpleNamespace:
+    """An `os` whose next write puts `reached` bytes in the file and fails with `code`."""
+    fake = types.SimpleNamespace(**vars(os))
+
+    def fail(fd, data):
+        fake.write = os.write
+        os.write(fd, bytes(data[:reached]))  # part of a record reached the disk
+        raise (OSError(code, os.strerror(code)) if code else KeyboardInterrupt())
+
+    fake.write = fail
+    return fake
+
+
+def test_a_failed_write_stops_the_log_with_a_trailer_saying_why(tmp_path, monkeypatch):
     log = tmp_path / "run.tlog"
     w = LogWriter(log)
     w.record([Kind.HEADER, HEADER_META])
     w.flush()
+    monkeypatch.setattr(writer_module, "os", failing_once(errno.ENOSPC))
+    w.record(op(1))
+    w.flush()  # never raises
+    monkeypatch.undo()
+    w.record(op(2))
+    w.flush()
+    w.close()
+    # THEN the torn bytes were cut off, nothing was written after the fault but a trailer
+    # saying why, and the writer knows from which op the log is incomplete
+    assert w.broken == writer_module.Broken("the disk was full", 1)
+    assert w.broken.message("x.tlog") == (
+        "the log is incomplete from op 1 on: the disk was full (x.tlog)"
+    )
+    records, reader = read(log)
+    assert [k for k, _ in records] == [Kind.TRAILER] and reader.damage is None
+    assert reader.trailer["status"] == "incomplete"
+    assert reader.trailer["log_error"] == "the disk was full"
+
+
+def test_a_write_that_fails_again_leaves_the_last_whole_flush(tmp_path, monkeypatch):
+    log = tmp_path / "run.tlog"
+    w = LogWriter(log)
+    w.record([Kind.HEADER, HEADER_META])
+    w.record(op(1))
+    w.flush()
     fake = types.SimpleNamespace(**vars(os))
 
     def full(fd, data):
-        os.write(fd, bytes(data[:3]))  # part of a record reached the disk
-        raise OSError(errno.ENOSPC, "No space left on device")
+        os.write(fd, bytes(data[:3]))
+        raise OSError(errno.EIO, "Input/output error")
 
     fake.write = full
     monkeypatch.setattr(writer_module, "os", fake)
+    w.record(op(2))
+    w.flush()
+    w.close()
+    monkeypatch.undo()
+    records, reader = read(log)
+    assert [r["seq"] for _, r in records] == [1] and reader.damage is None
+    assert w.broken == writer_module.Broken("an I/O error", 2)
+
+
+def test_an_interrupted_write_is_cut_back_and_retried(tmp_path, monkeypatch):
+    log = tmp_path / "run.tlog"
+    w = LogWriter(log)
+    w.record([Kind.HEADER, HEADER_META])
+    w.flush()
+    monkeypatch.setattr(writer_module, "os", failing_once(0))
     w.record(op(1))
-    with pytest.raises(OSError):
+    with pytest.raises(KeyboardInterrupt):
         w.flush()
     monkeypatch.undo()
     # THEN the torn bytes were cut off and the record kept for the next flush
@@ -770,6 +823,55 @@ def test_a_failed_write_is_cut_back_and_retried(tmp_path, monkeypatch):
     w.close()
     records, reader = read(log)
     assert [r["seq"] for _, r in records] == [1, 2] and reader.damage is None
+    assert w.broken is None
+
+
+def test_a_closed_descriptor_is_reopened_and_a_reused_one_never_written(tmp_path):
+    log, user = tmp_path / "run.tlog", tmp_path / "user.txt"
+    w = LogWriter(log)
+    w.record([Kind.HEADER, HEADER_META])
+    w.flush()
+    os.close(w._fd)  # the program closes inherited descriptors...
+    fd = os.open(user, os.O_WRONLY | os.O_CREAT)  # ...and gets the same number back
+    assert fd == w._fd
+    w.record(op(1))
+    w.flush()
+    w.close()
+    os.write(fd, b"mine")  # close() left the user's descriptor alone
+    os.close(fd)
+    assert user.read_bytes() == b"mine"
+    records, reader = read(log)
+    assert [r.get("seq") for _, r in records] == [1] and w.broken is None
+
+
+def test_a_log_cut_from_its_path_stops_without_writing(tmp_path):
+    log, user = tmp_path / "run.tlog", tmp_path / "user.txt"
+    w = LogWriter(log)
+    w.record([Kind.HEADER, HEADER_META])
+    w.flush()
+    os.close(w._fd)
+    log.rename(tmp_path / "moved.tlog")
+    log.write_bytes(b"someone else's")
+    fd = os.open(user, os.O_WRONLY | os.O_CREAT)
+    w.record(op(1))
+    w.flush()
+    w.record(op(2))
+    w.close()
+    os.close(fd)
+    assert user.read_bytes() == b"" and log.read_bytes() == b"someone else's"
+    assert w.broken == writer_module.Broken("the program closed the log's descriptor", 1)
+
+
+def test_a_deleted_log_stops_without_writing(tmp_path):
+    log = tmp_path / "run.tlog"
+    w = LogWriter(log)
+    w.record([Kind.HEADER, HEADER_META])
+    w.flush()
+    log.unlink()
+    w.record(op(7))
+    w.close()
+    assert w.broken == writer_module.Broken("the log was deleted during the run", 7)
+    assert w.closed
 
 
 def test_threads_write_whole_records(tmp_path):

@@ -10,6 +10,15 @@ There is no fsync: a power loss may lose the tail, a crash of the process does n
 The recorder calls `flush()` once per outermost op. The buffer is also flushed when it passes
 `AUTOFLUSH_BYTES`, so a long op full of nested records cannot grow it without bound.
 
+A log that cannot be written any more (a full disk, EIO, a file-size limit, a deleted log, a
+descriptor the program closed) never fails the program: at the first failed write the writer
+cuts the file back to its last whole flush, tries to end it with a TRAILER saying why (status
+"incomplete"), and stops writing for good; `broken` says why and from which op the log lacks
+records, for the one line `Tracer.stop` prints. Before each write it checks (one fstat per
+flush) that its descriptor still is the file it opened: a program that closed it may have got
+the same number back from its own next open(), and tracer must never write into the user's
+file. A closed descriptor is replaced by reopening the path when that still is the same file.
+
 The log is private to its user: a new file gets mode 0o600 and new parent directories 0o700.
 A forked child inherits the writer but must never write into its parent's log: after a fork
 `record()` and `flush()` do nothing in the child, and `close()` only closes its descriptor.
@@ -21,6 +30,7 @@ import errno
 import os
 import stat
 import threading
+from dataclasses import dataclass
 
 import msgpack
 
@@ -50,6 +60,32 @@ class RecordError(TypeError):
     """A record holds a value the log cannot store (only msgpack scalars, lists and maps)."""
 
 
+# Why a log could not be written, by errno: what the stderr line and the trailer say.
+_REASONS = {
+    errno.ENOSPC: "the disk was full",
+    errno.EDQUOT: "the disk quota was exceeded",
+    errno.EFBIG: "the log reached the file-size limit",
+    errno.EIO: "an I/O error",
+    errno.EROFS: "the file system became read-only",
+    errno.EBADF: "the program closed the log's descriptor",
+}
+CUT = _REASONS[errno.EBADF]
+DELETED = "the log was deleted during the run"
+
+
+@dataclass
+class Broken:
+    """Why a writer stopped writing, and the seq of the first op the log lacks (None: no op)."""
+
+    reason: str
+    from_op: int | None = None
+
+    def message(self, path: str) -> str:
+        """The one stderr line (without "tracer: ") saying what the log lacks, and why."""
+        where = f"from op {self.from_op} on" if self.from_op is not None else "at its end"
+        return f"the log is incomplete {where}: {self.reason} ({path})"
+
+
 class LogWriter:
     """Write one tracer log. Thread-safe; `record()` and `flush()` are no-ops after a fork."""
 
@@ -70,6 +106,8 @@ class LogWriter:
             os.close(fd)
             raise
         self._fd: int | None = fd
+        self._identity = (st.st_dev, st.st_ino)  # what _fd must still be before any write
+        self.broken: Broken | None = None
         # The pid that may write; None once closed. One comparison covers closed and forked.
         self._owner: int | None = _pid
         self.bytes_written: int = len(format.PREAMBLE)
@@ -125,21 +163,19 @@ class LogWriter:
             # of the parent may have held at the fork and nobody here will release.
             fd, self._fd, self._owner = self._fd, None, None
             self._buffer, self._buffered = [], 0
-            if fd is not None:
-                os.close(fd)
+            self._close_if_ours(fd)
             return
         with self._lock:
-            fd = self._fd
-            if fd is None:
+            if self._fd is None:
                 return
             try:
                 self._flush()
             finally:
-                self._fd = None
+                fd, self._fd = self._fd, None  # (a flush may have reopened the log)
                 self._owner = None
                 self._buffer = []
                 self._buffered = 0
-                os.close(fd)
+                self._close_if_ours(fd)
 
     def _flush(self) -> None:
         # Caller holds the lock. Swap the buffer out first: a reentrant record() from a signal
@@ -158,31 +194,116 @@ class LogWriter:
             return
         data = b"".join(buffer)
         start = self.bytes_written
+        if not self._still_ours():
+            self._inflight = None
+            return
         try:
             if self._inflight is buffer:  # (not written meanwhile by a signal handler)
                 _write_all(self._fd, data)
                 self._inflight = None
+        except OSError as exc:
+            # A full disk, EIO, a file-size limit: stop for good and never raise (the program
+            # must end as under python). What is lost starts with this flush's first op.
+            self._inflight = None
+            self._break(_REASONS.get(exc.errno, exc.strerror or str(exc)), buffer, start)
+            return
         except BaseException:
             self._inflight = None
-            # A full disk, or a KeyboardInterrupt just as os.write returned (a notebook's Ctrl-C).
-            # Part of a record may have reached the file, and anything appended after it would
-            # be misread as that record's tail: cut the file back to the last whole flush and
-            # keep the records for the next one. Only if that fails, stop writing for good
-            # (the reader then reports a torn tail).
-            try:
-                end = os.lseek(self._fd, 0, os.SEEK_CUR)
-                if end == start + len(data):
-                    self.bytes_written = end
-                else:
-                    if end != start:
-                        os.ftruncate(self._fd, start)
-                        os.lseek(self._fd, start, os.SEEK_SET)
-                    self._buffer[:0] = buffer
-                    self._buffered += len(data)
-            except BaseException:
-                self._owner = None
+            # A KeyboardInterrupt just as os.write returned (a notebook's Ctrl-C): keep the
+            # records for the next flush, cut back to the last whole one (see _cut_back).
+            if self._cut_back(start, len(data)) is False:
+                self._buffer[:0] = buffer
+                self._buffered += len(data)
             raise
         self.bytes_written = max(self.bytes_written, start + len(data))
+
+    def _cut_back(self, start: int, size: int) -> bool | None:
+        """After a failed or interrupted write of `size` bytes at `start`: True if they all
+        reached the file after all; else cut it back to `start` (part of a record followed by
+        anything would be misread as that record's tail) and return False. If even that fails,
+        stop writing for good and return None (the reader then reports a torn tail)."""
+        try:
+            end = os.lseek(self._fd, 0, os.SEEK_CUR)  # type: ignore[arg-type]
+            if end == start + size:
+                self.bytes_written = end
+                return True
+            if end != start:
+                os.ftruncate(self._fd, start)  # type: ignore[arg-type]
+                os.lseek(self._fd, start, os.SEEK_SET)  # type: ignore[arg-type]
+        except BaseException:
+            self._owner = None
+            return None
+        return False
+
+    def _break(self, reason: str, lost: list[bytes], start: int | None = None) -> None:
+        """Stop writing for good: `lost` could not be written. When the file is still ours
+        (`start` given: the failed write began there), cut it back and try to end it with a
+        trailer that says why; freeing the torn tail often leaves room for it."""
+        self.broken = Broken(reason, _first_op(lost))
+        self._owner = None
+        self._buffer, self._buffered = [], 0
+        self.record = self._count_lost  # type: ignore[method-assign]
+        if start is None:
+            return
+        cut = self._cut_back(start, sum(map(len, lost)))
+        if cut is None:
+            return
+        if cut:  # it all reached the file after all: what is lost starts later
+            self.broken.from_op = None
+        trailer = format.trailer(
+            {"status": "incomplete", "error": f"the log stops here: {reason}", "log_error": reason}
+        )
+        data = self._pack(trailer)
+        try:
+            _write_all(self._fd, data)  # type: ignore[arg-type]
+            self.bytes_written += len(data)
+        except BaseException:
+            self._cut_back(self.bytes_written, len(data))
+
+    def _count_lost(self, rec: list) -> None:
+        """`record` once broken: write nothing, but note the first op the log lacks."""
+        broken = self.broken
+        if broken is not None and broken.from_op is None and rec and rec[0] == format.Kind.OP:
+            broken.from_op = rec[1]
+
+    def _still_ours(self) -> bool:
+        """Is `_fd` still the log? If the program closed it (and maybe opened a file of its own
+        under the same number), reopen the log by path when the path still is that file; else
+        stop writing (`broken`). One fstat per flush."""
+        try:
+            st = os.fstat(self._fd)  # type: ignore[arg-type]
+            if (st.st_dev, st.st_ino) == self._identity:
+                if st.st_nlink == 0:
+                    self._break(DELETED, self._inflight or [])
+                    return False
+                return True
+        except OSError:
+            pass
+        try:
+            fd = os.open(self.path, os.O_WRONLY)
+        except OSError:
+            fd = None
+        if fd is not None:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == self._identity and st.st_size == self.bytes_written:
+                os.lseek(fd, self.bytes_written, os.SEEK_SET)
+                self._fd = fd  # the old number is not ours to close: it may be the user's
+                return True
+            os.close(fd)
+        self._fd = None
+        self._break(CUT, self._inflight or [])
+        return False
+
+    def _close_if_ours(self, fd: int | None) -> None:
+        """Close `fd` unless the program closed it first (its number may be the user's now)."""
+        if fd is None:
+            return
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            return
+        if (st.st_dev, st.st_ino) == self._identity:
+            os.close(fd)
 
     def _write_inflight(self) -> None:
         """A flush interrupted by a signal handler that flushes: write what it was writing,
@@ -217,6 +338,32 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while written < len(data):
         written += os.write(fd, view[written:])
+
+
+def _first_op(records: list[bytes]) -> int | None:
+    """The seq of the first OP among packed records (only read when a write failed)."""
+    for data in records:
+        rec = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        if rec[0] == format.Kind.OP:
+            return rec[1]
+    return None
+
+
+_FAULT = os.environ.get("TRACER_TEST_LOG_FAULT")
+if _FAULT:  # a test's fault point, read once at import: no cost when unset
+    _real_write_all = _write_all
+
+    def _write_all(fd: int, data: bytes) -> None:  # noqa: F811
+        """`TRACER_TEST_LOG_FAULT=EIO@4096`: writes past byte 4096 of the log fail with EIO,
+        after writing up to it (as a full disk does)."""
+        name, _, limit = _FAULT.partition("@")
+        room = int(limit) - os.lseek(fd, 0, os.SEEK_CUR)
+        if len(data) <= room:
+            return _real_write_all(fd, data)
+        if room > 0:
+            _real_write_all(fd, data[:room])
+        code = getattr(errno, name)
+        raise OSError(code, os.strerror(code))
 
 
 def _make_private_dirs(directory: str) -> None:
