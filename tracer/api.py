@@ -186,6 +186,7 @@ class Tracer:
             self.writer.record(format.trailer(trailer))
         finally:
             self.writer.close()
+            self._say_if_incomplete()
             with _active_lock:
                 if _active is self:
                     _active = None
@@ -193,6 +194,21 @@ class Tracer:
 
             faults.on_stop(self)
             children.on_stop(self)
+
+    def _say_if_incomplete(self) -> None:
+        """One stderr line when the log could not be written to its end (a full disk, the
+        program closed its descriptor: events/writer.py). The run itself is not failed."""
+        broken = self.writer.broken
+        if broken is not None:
+            try:
+                sys.stderr.write(f"tracer: {broken.message(self.log_path)}\n")
+            except Exception:
+                pass  # stderr closed too: nobody to tell
+
+    @property
+    def log_incomplete(self) -> bool:
+        """True when the log lacks records because it could not be written (see the writer)."""
+        return self.writer.broken is not None
 
     def _open_log(self, writer: Any) -> Any:
         """Open the log; a default name is claimed exclusively, so two runs started in the
@@ -348,7 +364,8 @@ def _stop_auto() -> None:
         _auto.stop("error", 1, f"{type(exc).__name__}: {exc}")
     else:
         _auto.stop("ok", None)
-    sys.stderr.write(f"tracer: log written to {_auto.log_path}\n")
+    if not _auto.log_incomplete:  # (else stop() said what the log lacks)
+        sys.stderr.write(f"tracer: log written to {_auto.log_path}\n")
 
 
 # -- a child interpreter of a traced run -----------------------------------------------------------

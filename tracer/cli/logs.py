@@ -22,6 +22,8 @@ def open_lineage(
         raise LogFormatError(f"{lineage.path}: {damage.detail}")
     if damage is not None:
         sys.stderr.write(f"tracer: warning: {lineage.path}: {damage.detail}\n")
+    elif lineage.run.status == "incomplete":  # it could not be written to its end
+        sys.stderr.write(f"tracer: warning: {lineage.path}: {lineage.run.error}\n")
     elif lineage.run.status == "unfinished":
         sys.stderr.write(f"tracer: warning: {lineage.path}: the run did not finish\n")
     from tracer.children import child_logs

@@ -99,14 +99,14 @@ class RunCommand:
                 tracer.stop("error", 1, "tracer: the runner failed")
             else:
                 tracer.stop(outcome.status, outcome.exit_code, outcome.error)
-        if args.home and not tracer.default_log:
+        if args.home and not tracer.default_log and os.path.exists(tracer.log_path):
             # A log put elsewhere with -o joins the store only when --home names one. A log in
             # the store's runs/ is indexed by the next command that reads the index (they all
             # sync first): the run does not wait for SQLite.
             from tracer.store import index_run
 
             index_run(tracer.log_path, home=args.home)  # never raises
-        if not args.quiet:
+        if not args.quiet and not tracer.log_incomplete:  # (stop() said what the log lacks)
             _print_summary(tracer)
             sys.stderr.write(f"tracer: log written to {_display(tracer.log_path)}\n")
         if outcome.status == "interrupted":

@@ -30,6 +30,7 @@ import errno
 import os
 import stat
 import threading
+from collections import deque
 from dataclasses import dataclass
 
 import msgpack
@@ -37,6 +38,7 @@ import msgpack
 from tracer.events import format
 
 AUTOFLUSH_BYTES = 1 << 20
+TRAILER_ROOM_FLUSHES = 16  # how many of its last flushes a broken log may give up for a trailer
 
 # The pid of this process, updated in a forked child before any Python code runs there. A
 # writer compares it with the pid it was opened in: one attribute and one global lookup per
@@ -93,7 +95,7 @@ class LogWriter:
         """`exclusive`: fail with FileExistsError rather than replace an existing file."""
         self.path: str = os.path.abspath(os.fsdecode(os.fspath(path)))
         _make_private_dirs(os.path.dirname(self.path))
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+        flags = os.O_RDWR | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
         fd = os.open(self.path, flags, 0o600)
         try:
             # O_CREAT leaves the mode of an existing file alone: make an old log private too
@@ -115,6 +117,9 @@ class LogWriter:
         self._buffered = 0
         self._inflight: list[bytes] | None = None  # records being written (see _flush)
         self._inflight_at = 0
+        # Where the last few flushes began (never the header's): a broken log gives up its last
+        # ops, whole, to make room for a trailer that says why it ends (see _end_with_trailer).
+        self._starts: deque[int] = deque(maxlen=TRAILER_ROOM_FLUSHES)
         self._pack = msgpack.Packer(use_bin_type=True).pack
         # Reentrant: a signal handler that records (a trailer on SIGTERM, say) may interrupt
         # record() or flush() in the same thread; a plain Lock would deadlock there.
@@ -216,6 +221,8 @@ class LogWriter:
                 self._buffered += len(data)
             raise
         self.bytes_written = max(self.bytes_written, start + len(data))
+        if start > format.PREAMBLE_SIZE:
+            self._starts.append(start)
 
     def _cut_back(self, start: int, size: int) -> bool | None:
         """After a failed or interrupted write of `size` bytes at `start`: True if they all
@@ -239,7 +246,7 @@ class LogWriter:
         """Stop writing for good: `lost` could not be written. When the file is still ours
         (`start` given: the failed write began there), cut it back and try to end it with a
         trailer that says why; freeing the torn tail often leaves room for it."""
-        self.broken = Broken(reason, _first_op(lost))
+        self.broken = Broken(reason, _first_op(b"".join(lost)))
         self._owner = None
         self._buffer, self._buffered = [], 0
         self.record = self._count_lost  # type: ignore[method-assign]
@@ -250,15 +257,35 @@ class LogWriter:
             return
         if cut:  # it all reached the file after all: what is lost starts later
             self.broken.from_op = None
-        trailer = format.trailer(
-            {"status": "incomplete", "error": f"the log stops here: {reason}", "log_error": reason}
-        )
-        data = self._pack(trailer)
-        try:
-            _write_all(self._fd, data)  # type: ignore[arg-type]
-            self.bytes_written += len(data)
-        except BaseException:
-            self._cut_back(self.bytes_written, len(data))
+        self._end_with_trailer(reason)
+
+    def _end_with_trailer(self, reason: str) -> None:
+        """End a broken log with a TRAILER saying why, so that its reader can tell. On a full
+        disk or at a size limit there may be no room for it: give up the last flushes, whole
+        ops, one by one until it fits (a few KiB free a disk block), and count them as lost."""
+        why = {"status": "incomplete", "error": f"the log stops here: {reason}", "log_error": reason}
+        data = self._pack(format.trailer(why))
+        fd = self._fd
+        assert fd is not None and self.broken is not None
+        while True:
+            try:
+                _write_all(fd, data)
+                self.bytes_written += len(data)
+                return
+            except OSError:
+                if self._cut_back(self.bytes_written, len(data)) is not False or not self._starts:
+                    return  # it fits nowhere, or cannot even be cut back: the log just ends
+            start = self._starts.pop()
+            try:
+                given_up = os.pread(fd, self.bytes_written - start, start)
+                os.ftruncate(fd, start)
+                os.lseek(fd, start, os.SEEK_SET)
+            except OSError:
+                return
+            self.bytes_written = start
+            first = _first_op(given_up)
+            if first is not None:
+                self.broken.from_op = first
 
     def _count_lost(self, rec: list) -> None:
         """`record` once broken: write nothing, but note the first op the log lacks."""
@@ -280,7 +307,7 @@ class LogWriter:
         except OSError:
             pass
         try:
-            fd = os.open(self.path, os.O_WRONLY)
+            fd = os.open(self.path, os.O_RDWR)
         except OSError:
             fd = None
         if fd is not None:
@@ -340,10 +367,11 @@ def _write_all(fd: int, data: bytes) -> None:
         written += os.write(fd, view[written:])
 
 
-def _first_op(records: list[bytes]) -> int | None:
-    """The seq of the first OP among packed records (only read when a write failed)."""
-    for data in records:
-        rec = msgpack.unpackb(data, raw=False, strict_map_key=False)
+def _first_op(data: bytes) -> int | None:
+    """The seq of the first OP in packed whole records (only read when a write failed)."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    unpacker.feed(data)
+    for rec in unpacker:
         if rec[0] == format.Kind.OP:
             return rec[1]
     return None
