@@ -68,14 +68,21 @@ def run_cli(
     )
 
 
-def run_plain(args: list[str], cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
+def run_plain(
+    args: list[str],
+    cwd: Path,
+    input: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    python: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess:
+    """`python ARGS`; `python`: arguments that come first (`-c CODE` that execs the rest)."""
     return subprocess.run(
-        [sys.executable, *args],
+        [sys.executable, *python, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         input=input,
-        env=env(),
+        env=env(**(extra_env or {})),
         timeout=300,
     )
 
@@ -87,19 +94,14 @@ def run_traced(
     log: str = "run.tlog",
     input: str | None = None,
     options: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    python: tuple[str, ...] = (),
 ) -> Result:
+    """`python -m tracer run -o LOG [--backend B] OPTIONS ARGS` (`python`: as in run_plain)."""
     opts = ["-o", log, *(options or [])]
     if backend:
         opts += ["--backend", backend]
-    p = subprocess.run(
-        [sys.executable, "-m", "tracer", "run", *opts, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        input=input,
-        env=env(),
-        timeout=300,
-    )
+    p = run_plain(["-m", "tracer", "run", *opts, *args], cwd, input, extra_env, python)
     return Result(p.returncode, p.stdout, p.stderr, cwd / log)
 
 

@@ -50,8 +50,19 @@ ONE_OF_EACH: dict[Kind, list] = {
     Kind.SCHEMA: format.schema(2, ["a", "b"], ["int64", "object"]),
     Kind.NODE: format.node(3, "frame", "pandas.DataFrame", [10, 2], 2, b"\x01\x02", 1, 7, 1),
     Kind.OP: format.op(
-        7, "read_csv", "pandas.read_csv", None, [], [3], 1, 0, 123, 456, {"sep": "','"},
-        {"rows": 10}, 1,
+        7,
+        "read_csv",
+        "pandas.read_csv",
+        None,
+        [],
+        [3],
+        1,
+        0,
+        123,
+        456,
+        {"sep": "','"},
+        {"rows": 10},
+        1,
     ),  # fmt: skip
     Kind.FILE: format.file(7, "a.csv", "r", "csv", 100, "xxh3:ab", 3, 99),
     Kind.ERROR: format.error(5, "fingerprint", "boom ünïcode"),
@@ -70,7 +81,9 @@ def as_read(rec: list) -> tuple[Kind, dict]:
 
 
 def op(seq: int, note: str = "") -> list:
-    return format.op(seq, "op", "m.f", None, [seq], [seq + 1], None, 0, seq, 1, {"n": note}, {}, None)
+    return format.op(
+        seq, "op", "m.f", None, [seq], [seq + 1], None, 0, seq, 1, {"n": note}, {}, None
+    )
 
 
 def pack(rec: list) -> bytes:
@@ -1012,21 +1025,79 @@ def test_format_1_0_sample_still_reads():
         ("CALLSITE", [1, "pipeline.py", 7, "<module>", 'df = pd.read_csv("sales.csv")']),
         ("SCHEMA", [1, ["region", "amount", "note"], ["object", "float64", "object"]]),
         ("NODE", [1, "frame", "pandas.DataFrame", [3, 3], 1, None, 1, None, 1]),
-        ("OP", [1, "read_csv", "pandas.read_csv", None, [], [1], 1, 0, T0 + 1_000, 250_000,
-                {"filepath_or_buffer": "'sales.csv'"}, {"rows": 3}, None]),
+        (
+            "OP",
+            [
+                1,
+                "read_csv",
+                "pandas.read_csv",
+                None,
+                [],
+                [1],
+                1,
+                0,
+                T0 + 1_000,
+                250_000,
+                {"filepath_or_buffer": "'sales.csv'"},
+                {"rows": 3},
+                None,
+            ],
+        ),
         ("FILE", [1, "sales.csv", "r", "csv", 57, "xxh3:9f86d081884c7d65", 1, T0 - 10**9]),
         ("FINGERPRINT", [1, b"\x00\x01\xfe\xff fingerprint bytes"]),
         ("CALLSITE", [2, "pipeline.py", 8, "<module>", "df = df.dropna()  # région → ok"]),
         ("NODE", [2, "frame", "pandas.DataFrame", [2, 3], 1, b"\x12\x34", 1, 2, 2]),
-        ("OP", [2, "dropna", "pandas.DataFrame.dropna", None, [1], [2], 2, 0, T0 + 300_000,
-                80_000, {}, {"rows_removed": 1, "ratio": 0.5, "exact": True}, None]),
+        (
+            "OP",
+            [
+                2,
+                "dropna",
+                "pandas.DataFrame.dropna",
+                None,
+                [1],
+                [2],
+                2,
+                0,
+                T0 + 300_000,
+                80_000,
+                {},
+                {"rows_removed": 1, "ratio": 0.5, "exact": True},
+                None,
+            ],
+        ),
         ("NODE", [3, "series", "pandas.Series", [2], None, None, 1, 3, 3]),
-        ("OP", [3, "getitem", "pandas.DataFrame.__getitem__", 2, [2], [3], None, 0,
-                T0 + 400_000, 5_000, {"key": "'amount'"}, {}, None]),
+        (
+            "OP",
+            [
+                3,
+                "getitem",
+                "pandas.DataFrame.__getitem__",
+                2,
+                [2],
+                [3],
+                None,
+                0,
+                T0 + 400_000,
+                5_000,
+                {"key": "'amount'"},
+                {},
+                None,
+            ],
+        ),
         ("ERROR", [T0 + 500_000, "fingerprint", "could not hash column 'note': unhashable type"]),
         ("FILE", [4, "out/summary.parquet", "w", "parquet", None, None, 3, None]),
-        ("TRAILER", [{"ended": T0 + 2_000_000_000, "status": "ok", "exit_code": 0,
-                      "error": None, "counts": {"ops": 3, "nodes": 3, "files": 2, "errors": 1}}]),
+        (
+            "TRAILER",
+            [
+                {
+                    "ended": T0 + 2_000_000_000,
+                    "status": "ok",
+                    "exit_code": 0,
+                    "error": None,
+                    "counts": {"ops": 3, "nodes": 3, "files": 2, "errors": 1},
+                }
+            ],
+        ),
     ]  # fmt: skip  (an OP of 1.0 names no MEANING: its last field reads as None)
     assert reader.damage is None and reader.finished
 

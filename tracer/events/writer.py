@@ -263,7 +263,11 @@ class LogWriter:
         """End a broken log with a TRAILER saying why, so that its reader can tell. On a full
         disk or at a size limit there may be no room for it: give up the last flushes, whole
         ops, one by one until it fits (a few KiB free a disk block), and count them as lost."""
-        why = {"status": "incomplete", "error": f"the log stops here: {reason}", "log_error": reason}
+        why = {
+            "status": "incomplete",
+            "error": f"the log stops here: {reason}",
+            "log_error": reason,
+        }
         data = self._pack(format.trailer(why))
         fd = self._fd
         assert fd is not None and self.broken is not None
