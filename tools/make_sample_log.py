@@ -55,7 +55,7 @@ RECORDS: list[list] = [
         {"filepath_or_buffer": "'sales.csv'"},
         {},
         1,
-    ),  # fmt: skip
+    ),
     format.file(1, "sales.csv", "read", "csv", 57, "xxh3:9f86d081884c7d65", 1, T0 - 10**9),
     format.fingerprint(1, b"\x00\x01\xfe\xff fingerprint bytes"),
     format.callsite(2, "pipeline.py", 8, "<module>", "df = df.dropna()  # région → ok"),
@@ -83,7 +83,7 @@ RECORDS: list[list] = [
         {},
         {"rows_dropped": 1, "dropped_deltas": [1], "filter_columns": ["amount"]},
         2,
-    ),  # fmt: skip
+    ),
     format.node(3, "Series", "pandas.Series", [2], None, None, 1, 3, 3),
     # a meaning from a newer tracer: an unknown family and field read as they are / are ignored
     format.meaning(3, {"family": "column_select", "select": "key", "lanes": 4}),
@@ -101,7 +101,7 @@ RECORDS: list[list] = [
         {"key": "'amount'"},
         {},
         3,
-    ),  # fmt: skip
+    ),
     format.error(T0 + 500_000, "fingerprint", "could not hash column 'note': unhashable type"),
     format.file(4, "out/summary.parquet", "write", "parquet", None, None, 3, None),
     format.trailer(

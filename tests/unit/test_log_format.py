@@ -63,7 +63,7 @@ ONE_OF_EACH: dict[Kind, list] = {
         {"sep": "','"},
         {"rows": 10},
         1,
-    ),  # fmt: skip
+    ),
     Kind.FILE: format.file(7, "a.csv", "r", "csv", 100, "xxh3:ab", 3, 99),
     Kind.ERROR: format.error(5, "fingerprint", "boom ünïcode"),
     Kind.TRAILER: format.trailer({"status": "ok", "exit_code": 0, "counts": {"ops": 1}}),
